@@ -1,0 +1,47 @@
+"""System Design Expert's engine: workflows, a simulated world, two runners, checkers.
+
+    import engine
+    wf = engine.load_workflow("notebooks/workflows/order-fulfillment.yaml")
+    run = engine.simulate(wf, seed=7, orders=100, arrival_rate=20,
+                          faults=engine.FaultPlan().crash("orchestrator", at=1.0, restart_after=2.0))
+    print(run.summary())
+    print(run.check())
+
+Views (plots, widgets) live in `engine.views` and are imported on demand:
+`import engine` never imports matplotlib or ipywidgets.
+"""
+
+from .broker import BrokerConfig
+from .durations import format_duration, parse_duration
+from .dsl import load_workflow, parse_workflow
+from .errors import CODES, Diagnostic, WorkflowError
+from .faultfile import load_fault_plan
+from .faults import Fault, FaultPlan
+from .invariants import INVARIANTS, Report, Violation
+from .latency import Constant, Exponential, Latency, LogNormal, Uniform, parse_latency
+from .network import NetworkProfile
+from .orchestrator import InstanceState
+from .profiles import ServiceProfile
+from .retry import RetryPolicy
+from .run import Instance, Run, StepOutcome, Summary, percentile
+from .simulate import MODES, simulate
+from .sweep import sweep
+from .trace import KINDS, Event, Trace
+from .workflow import Action, CriticalPath, Step, Workflow
+
+__version__ = "0.1.0"
+
+__all__ = [
+    # the DSL
+    "load_workflow", "parse_workflow", "Workflow", "Step", "Action", "CriticalPath",
+    "RetryPolicy", "ServiceProfile", "WorkflowError", "Diagnostic", "CODES",
+    "parse_duration", "format_duration",
+    "Latency", "Constant", "Uniform", "Exponential", "LogNormal", "parse_latency",
+    # the world and its faults
+    "FaultPlan", "Fault", "load_fault_plan", "NetworkProfile", "BrokerConfig",
+    # running
+    "simulate", "MODES", "sweep", "Run", "Instance", "StepOutcome", "Summary", "percentile",
+    "InstanceState",
+    # the record and its checks
+    "Trace", "Event", "KINDS", "Report", "Violation", "INVARIANTS",
+]

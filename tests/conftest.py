@@ -1,0 +1,29 @@
+import os
+import pathlib
+
+import pytest
+from hypothesis import settings
+
+settings.register_profile("default", max_examples=200)
+settings.register_profile("deep", max_examples=5000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+import engine
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+SEED_YAML = ROOT / "notebooks" / "workflows" / "order-fulfillment.yaml"
+
+
+@pytest.fixture(scope="session")
+def wf():
+    """The outline's order-fulfillment workflow, loaded exactly as written."""
+    return engine.load_workflow(SEED_YAML)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say what the property tests exercised, so a pass is not a vacuous pass."""
+    import sys
+
+    props = sys.modules.get("test_properties")
+    if props is not None and props.SEEN:
+        terminalreporter.write_line("property tests saw: " + ", ".join(f"{k} {v}" for k, v in sorted(props.SEEN.items())))

@@ -1,0 +1,89 @@
+"""The saga checker must catch what it claims to: each invariant broken on purpose."""
+
+import pytest
+
+from engine import FaultPlan, Run, Trace, simulate
+
+
+def rerun(run, events):
+    return Run(run.workflow, run.mode, run.seed, Trace(events), orders=run.orders, profiles=run.profiles)
+
+
+@pytest.fixture(scope="module")
+def compensated_run(wf):
+    run = simulate(wf, seed=1, services={"shipping-service": {"failure_rate": 1.0}})
+    assert run.instances[0].status == "compensated" and run.check().ok
+    return run
+
+
+def broken(run, invariant):
+    report = run.check()
+    assert not report.ok
+    assert invariant in {v.invariant for v in report.violations}, report
+    return report
+
+
+def test_missing_compensation_is_caught(compensated_run):
+    events = [e for e in compensated_run.trace if not (e.kind == "step-compensated" and e.step == "process-payment")]
+    report = broken(rerun(compensated_run, events), "compensated-once")
+    assert any(v.step == "process-payment" and v.instance == 0 for v in report.violations)
+
+
+def test_double_compensation_is_caught(compensated_run):
+    events = list(compensated_run.trace)
+    extra = next(e for e in events if e.kind == "step-compensated")
+    events.insert(events.index(extra) + 1, extra._replace(time=extra.time + 0.001))
+    broken(rerun(compensated_run, events), "compensated-once")
+
+
+def test_wrong_order_is_caught(wf):
+    from engine import parse_workflow
+    from test_orchestration import CHAIN
+
+    run = simulate(parse_workflow(CHAIN), seed=5)
+    events = list(run.trace)
+    # pretend a's compensation began before c's finished
+    a_start = next(e for e in events if e.kind == "compensation-started" and e.step == "a")
+    c_done = next(e for e in events if e.kind == "step-compensated" and e.step == "c")
+    events[events.index(a_start)] = a_start._replace(time=c_done.time - 0.5)
+    broken(rerun(run, events), "compensation-order")
+
+
+def test_start_before_dependency_is_caught(compensated_run):
+    events = [e for e in compensated_run.trace if not (e.kind == "step-completed" and e.step == "validate-order")]
+    broken(rerun(compensated_run, events), "deps-before-start")
+
+
+def test_compensating_fire_and_forget_is_caught(compensated_run):
+    events = list(compensated_run.trace)
+    last = events[-1]
+    events.append(last._replace(kind="compensation-started", step="send-confirmation", attempt=1))
+    broken(rerun(compensated_run, events), "fire-and-forget-uncompensated")
+
+
+def test_an_instance_that_never_ends_is_caught(compensated_run):
+    events = [e for e in compensated_run.trace if e.kind != "instance-ended"]
+    events = [e for e in events if e.kind != "step-compensated" or e.step != "reserve-inventory"]
+    broken(rerun(compensated_run, events), "terminates")
+
+
+def test_compensation_in_a_completed_instance_is_caught(wf):
+    run = simulate(wf, seed=1)
+    events = list(run.trace) + [run.trace[-1]._replace(kind="compensation-started", step="process-payment")]
+    broken(rerun(run, events), "nothing-to-undo")
+
+
+def test_double_effect_at_an_idempotent_service_is_caught(wf):
+    run = simulate(wf, seed=1, services={"payment-service": {"idempotent": True}})
+    effect = next(e for e in run.trace if e.kind == "effect" and e.node == "payment-service")
+    broken(rerun(run, list(run.trace) + [effect]), "idempotent-effects")
+
+
+def test_crash_without_restart_leaves_instances_unterminated(wf):
+    run = simulate(wf, seed=2, orders=3, faults=FaultPlan().crash("orchestrator", at=0.01))
+    report = broken(run, "terminates")
+    assert report.statuses == {"running": 3}
+
+
+def test_report_reads_like_a_checker(compensated_run):
+    assert str(compensated_run.check()).startswith("valid? true")
