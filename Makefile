@@ -17,8 +17,11 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# Opens the course's first notebook once it exists, else the repository.
+START := $(wildcard notebooks/00_start_here.ipynb)
+
 lab: setup
-	$(VENV)/bin/jupyter lab $(ROOT_FLAG) notebooks/00_start_here.ipynb
+	$(VENV)/bin/jupyter lab $(ROOT_FLAG) $(START)
 
 test: setup
 	$(PY) -m pytest

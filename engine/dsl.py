@@ -18,6 +18,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
 from .durations import parse_duration
 from .errors import Diagnostic, WorkflowError, did_you_mean
@@ -40,7 +41,7 @@ RETRY_KEYS = ("max_attempts", "backoff", "initial_interval", "backoff_coefficien
               "jitter", "non_retryable_errors")
 ACTION_KEYS = ("service", "topic", "endpoint")
 #: The key each step type calls its service through.
-TARGET_KEY = {"sync-task": "endpoint", "async-task": "topic", "fire-and-forget": "topic"}
+TARGET_KEY = MappingProxyType({"sync-task": "endpoint", "async-task": "topic", "fire-and-forget": "topic"})
 #: Latency distributions and their duration fields (engine.latency documents them).
 _LATENCY_DISTS = ("constant", "uniform", "exponential", "lognormal")
 _LATENCY_DURATIONS = ("value", "low", "high", "mean", "median")

@@ -70,6 +70,9 @@ class Network:
         self.sim = sim
         self.profile = profile
         self.links = dict(profile.links)
+        self._default = profile.latency
+        # A constant default latency needs no draw: the commonest case, on the hottest path.
+        self._constant = profile.latency.value if isinstance(profile.latency, Constant) else None
         plan = sim.faults.faults
         self._partitions = [f for f in plan if f.kind == "partition"]
         self._loss = [f for f in plan if f.kind == "loss"]
@@ -86,10 +89,11 @@ class Network:
         """
         sim = self.sim
         env = sim.env
-        latency = self.links.get((src, dst), self.profile.latency)
+        latency = self.links.get((src, dst), self._default) if self.links else self._default
         if self._quiet:  # the common case, kept short: one scheduled arrival
-            env.schedule(_Call(self._arrive, (env.now, src, dst, label, fn, args, tag, on_drop)), NORMAL,
-                         latency.sample(sim.rng))
+            delay = self._constant if latency is self._default and self._constant is not None \
+                else latency.sample(sim.rng)
+            env.schedule(_Call(self._arrive, (env.now, src, dst, label, fn, args, tag, on_drop)), NORMAL, delay)
             return
         now = env.now
         reason = self._lost(src, dst, now)

@@ -81,7 +81,8 @@ class InstanceState:
         elif kind in ("attempt-timeout", "compensation-timeout"):
             task.status, task.indefinite = "between", True
         elif kind in ("retry-scheduled", "compensation-retry-scheduled"):
-            task.status, task.retry_at, task.delay = "waiting", time + info, info
+            # `attempt` is the number of the attempt the retry will start
+            task.status, task.attempt, task.retry_at, task.delay = "waiting", attempt, time + info, info
         elif kind == "compensation-ok":
             task.status, task.action, task.attempt, task.delay = "between", task.action + 1, 0, None
         elif kind == "step-compensated":

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import yaml
 
@@ -185,6 +186,8 @@ class _EventScan:
         try:
             for event in yaml.parse(self.text, Loader=yaml.SafeLoader):
                 self.on_event(event)
+                if self.too_deep:
+                    break  # PyYAML slows down with depth; the levels below say nothing new
         except yaml.YAMLError as exc:
             self.problems.append(self.syntax_error(exc))
         return self.problems
@@ -207,8 +210,8 @@ class _EventScan:
             self.check_node(event, path, is_key)
             if isinstance(event, yaml.CollectionStartEvent):
                 self.frames.append(_Frame(path, isinstance(event, yaml.MappingStartEvent)))
-                if len(self.frames) > self.max_depth and not self.too_deep:
-                    self.too_deep = True  # once: the levels below say nothing new
+                if len(self.frames) > self.max_depth:
+                    self.too_deep = True
                     self.add("too-deep", event.start_mark, f"the document is nested more than "
                              f"{self.max_depth} levels deep", "a workflow needs about 5 levels", path)
 
@@ -258,10 +261,10 @@ class _EventScan:
         return _diag(self.source, "yaml-syntax", position, message, hint)
 
 
-_SYNTAX_HINTS = {
+_SYNTAX_HINTS = MappingProxyType({
     "found character '\\t' that cannot start any token": "indent with spaces: YAML does not allow tabs",
     "mapping values are not allowed here": "quote a value that contains ': ', or check the indentation",
-}
+})
 
 
 def _offset_position(text: str, offset: int) -> tuple[int, int]:

@@ -76,6 +76,12 @@ def _check(wf, mode, plan, seed):
     run = simulate(wf, mode=mode, seed=seed, orders=8, arrival_rate=4, faults=plan)
     report = run.check()
     assert report.ok, f"{report}\nplan: {plan.describe()}"
+    if mode == "orchestration":  # the durable history numbers attempts 1, 2, 3… even across crashes
+        numbers: dict = {}
+        for e in run.trace.of("attempt-started"):
+            numbers.setdefault((e.instance, e.step), []).append(e.attempt)
+        for key, seq in numbers.items():
+            assert seq == list(range(1, len(seq) + 1)), (key, seq)
     for inst in run.instances:
         SEEN[f"{mode} {inst.status}"] += 1
     SEEN[f"{mode} crashes"] += len(run.trace.of("node-crashed"))
