@@ -1,10 +1,12 @@
 """engine.dsl: the workflow DSL loads the seed exactly and rejects bad input precisely."""
 
+import copy
 import re
 import time
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,7 +14,7 @@ from engine.dsl import load_workflow, parse_workflow
 from engine.errors import CODES, WorkflowError
 from engine.retry import RetryPolicy
 from engine.workflow import DEFAULT_COMPENSATION_RETRY, DEFAULT_TIMEOUT, Action, Workflow
-from engine.yamlsafe import MAX_BYTES
+from engine.yamlsafe import MAX_BYTES, load_located
 
 ROOT = Path(__file__).parent.parent
 SEED = ROOT / "notebooks" / "workflows" / "order-fulfillment.yaml"
@@ -284,15 +286,25 @@ def test_long_dependency_chain_with_a_cycle_needs_no_recursion():
     assert fixed.topological_order[-1] == f"s{n - 1}"
 
 
-def test_wrong_types_never_raise_anything_else():
-    for body in ("workflow: 3\n", "workflow: [3, [a], null]\n", "name: [x]\n", "services: [a]\n",
-                 "compensation_flows: a\n", "compensation_retry: 3\n", "services:\n  svc-a: 3\n",
-                 "services:\n  svc-a: {latency: {dist: [1]}}\n", "services:\n  svc-a: {failure_rate: {E: x}}\n"):
-        text = workflow(body) if not body.startswith(("workflow", "name")) else \
-            f"name: demo\nversion: 1.0\n{body}" if body.startswith("workflow") else workflow().replace("name: demo", body.strip())
-        with pytest.raises(WorkflowError) as info:
-            parse_workflow(text)
-        assert info.value.codes
+@pytest.mark.parametrize("text", [
+    "name: demo\nversion: 1.0\nworkflow: 3\n",
+    "name: demo\nversion: 1.0\nworkflow: [3, [a], null]\n",
+    workflow().replace("name: demo", "name: [x]"),
+    workflow().replace("version: 1.0", "version: {a: 1}"),
+    workflow("services: [a]\n"),
+    workflow("services:\n  svc-a: 3\n"),
+    workflow("services:\n  svc-a: {latency: {dist: [1]}}\n"),
+    workflow("services:\n  svc-a: {failure_rate: {E: x}, capacity: [1], idempotent: 1}\n"),
+    workflow("compensation_flows: a\n"),
+    workflow("compensation_flows:\n  a: [3, {service: [x], topic: {}}]\n"),
+    workflow("compensation_retry: 3\n"),
+    workflow("compensation_retry: {max_attempts: '3', backoff: 2, non_retryable_errors: E}\n"),
+    workflow(steps=STEP.format(name="a") + "    depends_on: [[b]]\n    timeout: [5s]\n    compensation: {}\n"),
+])
+def test_wrong_types_are_diagnostics(text):
+    with pytest.raises(WorkflowError) as info:
+        parse_workflow(text)
+    assert "wrong-type" in info.value.codes
 
 
 # -- warnings ---------------------------------------------------------------------------------------
@@ -348,6 +360,7 @@ def test_same_input_same_diagnostics():
 
 
 # -- no traceback, whatever the text ------------------------------------------------------------------
+# Example counts come from the Hypothesis profile in conftest.py (HYPOTHESIS_PROFILE=deep: 5,000).
 
 def outcome(text: str) -> None:
     """Only a Workflow or a WorkflowError may come out of parse_workflow."""
@@ -359,7 +372,7 @@ def outcome(text: str) -> None:
         assert str(err)
 
 
-@settings(deadline=None)  # examples: the profile in conftest.py (HYPOTHESIS_PROFILE=deep for more)
+@settings(deadline=None)
 @given(st.text(max_size=400))
 def test_random_text_never_gives_a_traceback(text):
     outcome(text)
@@ -383,7 +396,7 @@ def mutated_seed(draw):
     return text
 
 
-@settings(deadline=None)  # examples: the profile in conftest.py (HYPOTHESIS_PROFILE=deep for more)
+@settings(deadline=None)
 @given(mutated_seed())
 def test_mutated_seed_never_gives_a_traceback(text):
     outcome(text)
@@ -396,7 +409,7 @@ def shuffled_seed_lines(draw):
     return "".join(kept)
 
 
-@settings(deadline=None)  # examples: the profile in conftest.py (HYPOTHESIS_PROFILE=deep for more)
+@settings(deadline=None)
 @given(shuffled_seed_lines())
 def test_recombined_seed_lines_never_give_a_traceback(text):
     outcome(text)
@@ -414,11 +427,9 @@ VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4)
                       | st.dictionaries(st.sampled_from(KEYS), inner, max_size=6), max_leaves=30)
 
 
-@settings(deadline=None)  # examples: the profile in conftest.py (HYPOTHESIS_PROFILE=deep for more)
+@settings(deadline=None)
 @given(st.dictionaries(st.sampled_from(KEYS), VALUES, max_size=7))
 def test_random_workflow_shaped_data_never_gives_a_traceback(data):
-    import yaml  # dumping test data is safe; the loader under test never uses yaml.load
-
     outcome(yaml.safe_dump(data, sort_keys=False))
 
 
@@ -432,10 +443,6 @@ def _tree_paths(value, path=()):
 @st.composite
 def seed_with_replaced_values(draw):
     """The seed's data with a few values replaced by random ones or removed: the schema layer's inputs."""
-    import copy
-
-    from engine.yamlsafe import load_located
-
     data = copy.deepcopy(load_located(SEED_TEXT)[0])
     for _ in range(draw(st.integers(1, 3))):
         path = draw(st.sampled_from(list(_tree_paths(data))[1:]))
@@ -449,9 +456,7 @@ def seed_with_replaced_values(draw):
     return data
 
 
-@settings(deadline=None)  # examples: the profile in conftest.py (HYPOTHESIS_PROFILE=deep for more)
+@settings(deadline=None)
 @given(seed_with_replaced_values())
 def test_seed_with_replaced_values_never_gives_a_traceback(data):
-    import yaml
-
     outcome(yaml.safe_dump(data, sort_keys=False))

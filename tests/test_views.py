@@ -1,9 +1,9 @@
 """engine.views: every plot draws what the trace says, labelled, on runs full of faults."""
 
 import io
+import random
 import subprocess
 import sys
-from collections import Counter
 
 import matplotlib
 
@@ -95,6 +95,12 @@ def test_public_names_are_exactly_the_five_views():
     assert all(callable(getattr(views, name)) for name in views.__all__)
 
 
+def test_figures_show_themselves_in_jupyter_without_pyplot(wf):
+    formatters = pytest.importorskip("IPython.core.formatters")  # Jupyter's way of showing a value
+    fig = plot_dag(wf)
+    assert formatters.PNGFormatter()(fig).startswith(b"\x89PNG")
+
+
 def test_import_engine_does_not_import_matplotlib():
     code = "import engine, sys; assert 'matplotlib' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
@@ -122,17 +128,35 @@ def test_dag_draws_every_step_edge_and_the_critical_path(wf):
     assert any("sync-task" in t for t in legend) and any("fire-and-forget" in t for t in legend)
 
 
+def random_workflow(n: int, seed: int) -> str:
+    """A random DAG of `n` steps of every type, some compensable, in the DSL."""
+    rng = random.Random(seed)
+    steps, flows = [], []
+    for i in range(n):
+        kind = "sync-task" if i == 0 else rng.choice(["sync-task", "async-task", "fire-and-forget"])
+        target = f"endpoint: /s{i}" if kind == "sync-task" else f"topic: s{i}.do"
+        deps = sorted({f"step-{rng.randrange(max(0, i - 5), i):02d}" for _ in range(rng.randint(1, 2))} if i else ())
+        steps.append(f"  - name: step-{i:02d}\n    type: {kind}\n    service: svc-{i % 6}\n    {target}\n"
+                     + (f"    depends_on: [{', '.join(deps)}]\n" if deps else ""))
+        if kind != "fire-and-forget" and rng.random() < 0.3:
+            flows.append(f"  step-{i:02d}:\n    - service: svc-{i % 6}\n      topic: s{i}.undo\n")
+    return ("name: random-dag\nversion: 1.0\nworkflow:\n" + "".join(steps)
+            + ("compensation_flows:\n" + "".join(flows) if flows else ""))
+
+
 def test_dag_takes_latencies_and_a_twenty_step_random_dag():
-    lines = ["name: wide", "version: 1.0", "workflow:"]
-    for i in range(20):
-        deps = f"    depends_on: [s{(i * 7) % i}, s{i - 1}]\n" if i > 1 else ("    depends_on: [s0]\n" if i else "")
-        lines.append(f"  - name: s{i}\n    type: sync-task\n    service: svc-{i % 5}\n    endpoint: /s{i}\n" + deps)
-    wf = engine.parse_workflow("\n".join(lines).replace("[s0, s0]", "[s0]"))
-    fig = plot_dag(wf, latencies=lambda step: 1.0)
+    wf = engine.parse_workflow(random_workflow(20, seed=3))
+    assert len(wf.generations) > 4 and any(s.compensable for s in wf.steps)
+    fig = plot_dag(wf, latencies=lambda step: 0.5)
+    path = wf.critical_path(lambda step: 0.5)
     assert len(gids(fig, "step:")) == 20
-    assert "20 steps" in fig.axes[0].get_title() and "20 s" in fig.axes[0].get_title()
+    assert len(gids(fig, "critical-edge")) == len(path.steps) - 1
+    assert f"critical path {path.length:.3g} s" in fig.axes[0].get_title()
     assert fig.get_figwidth() <= 16
     png(fig)
+    run = engine.simulate(wf, seed=2, orders=2, services={"svc-3": {"failure_rate": 0.5}})
+    for view in (plot_timeline, plot_sequence):
+        assert labelled(view(run, 1))
 
 
 # -- the timeline -----------------------------------------------------------------------------------------
@@ -145,6 +169,8 @@ def test_timeline_has_one_bar_per_attempt_compensation_and_work(runs, mode):
         assert len(gids(fig, "attempt:")) == count(run, instance, "attempt-started")
         assert len(gids(fig, "compensation:")) == count(run, instance, "compensation-started")
         assert len(gids(fig, "work:")) == count(run, instance, "work")
+        # Every attempt of a finished instance has an outcome: none is drawn as open.
+        assert not gids(fig, "attempt:open") and not gids(fig, "compensation:open")
 
 
 def test_timeline_hatches_timeouts_and_compensations(runs):
@@ -257,11 +283,9 @@ def test_sweep_lines_bands_and_errors(wf):
     assert len(ax.collections) == 2  # one min–max band per line
     assert ax.get_xlabel() == "services.payment-service.failure_rate" and ax.get_ylabel() == "status.completed"
     assert "3 seed(s)" in ax.get_title()
-    means = Counter()
-    for r in rows:
-        if r["mode"] == "orchestration" and r["services.payment-service.failure_rate"] == 0.0:
-            means["sum"] += r["status.completed"]
-    assert ax.lines[0].get_ydata()[0] == pytest.approx(means["sum"] / 3)
+    first = [r["status.completed"] for r in rows
+             if r["mode"] == "orchestration" and r["services.payment-service.failure_rate"] == 0.0]
+    assert ax.lines[0].get_ydata()[0] == pytest.approx(sum(first) / len(first))
     cats = plot_sweep(rows, "mode", "latency.p95")
     assert [t.get_text() for t in cats.axes[0].get_xticklabels()] == list(engine.MODES)
     assert "(simulated s)" in cats.axes[0].get_ylabel()

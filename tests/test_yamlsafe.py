@@ -254,8 +254,9 @@ def test_depth_limit_boundary():
 
 
 # -- no traceback for any text -----------------------------------------------------------------
+# Example counts come from the Hypothesis profile in conftest.py (HYPOTHESIS_PROFILE=deep: 5,000).
 
-@settings(deadline=None)  # examples: the profile in conftest.py (HYPOTHESIS_PROFILE=deep for more)
+@settings(deadline=None)
 @given(st.text(max_size=300))
 def test_any_text_gives_data_or_workflow_error(text):
     try:
@@ -272,7 +273,7 @@ YAMLISH = st.sampled_from(list(":-[]{},#&*!|>'\"%@`?\t\n ") + ["<<", "---", "...
                                                                  "!!python/object:x", "- ", ": ", "\\"])
 
 
-@settings(deadline=None)  # examples: the profile in conftest.py (HYPOTHESIS_PROFILE=deep for more)
+@settings(deadline=None)
 @given(st.lists(YAMLISH, max_size=60).map("".join))
 def test_yaml_punctuation_soup_gives_data_or_workflow_error(text):
     try:

@@ -1,0 +1,17 @@
+"""Plots on top of the engine: DAG, timeline, sequence diagram, latency CDF, sweep curves.
+
+    from engine.views import plot_dag, plot_timeline
+    plot_timeline(run, instance=3)
+
+Each function draws on `ax` if given (else on a new figure) and returns the
+`Figure`; none calls `plt.show()`. The engine never imports this package, so
+`import engine` stays free of matplotlib.
+"""
+
+from .cdf import plot_latency_cdf
+from .dag import plot_dag
+from .sequence import plot_sequence
+from .sweeps import plot_sweep
+from .timeline import plot_timeline
+
+__all__ = ["plot_dag", "plot_timeline", "plot_sequence", "plot_latency_cdf", "plot_sweep"]
