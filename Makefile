@@ -28,6 +28,7 @@ test: setup
 
 bench: setup
 	$(PY) bench/bench_engine.py
+	$(PY) bench/bench_dashboard.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -24,6 +24,7 @@ from .orchestrator import InstanceState
 from .profiles import ServiceProfile
 from .retry import RetryPolicy
 from .run import Instance, Run, StepOutcome, Summary, percentile
+from .scenario import Scenario
 from .simulate import MODES, simulate
 from .sweep import sweep
 from .trace import KINDS, Event, Trace
@@ -40,7 +41,7 @@ __all__ = [
     # the world and its faults
     "FaultPlan", "Fault", "load_fault_plan", "NetworkProfile", "BrokerConfig",
     # running
-    "simulate", "MODES", "sweep", "Run", "Instance", "StepOutcome", "Summary", "percentile",
+    "simulate", "MODES", "sweep", "Scenario", "Run", "Instance", "StepOutcome", "Summary", "percentile",
     "InstanceState",
     # the record and its checks
     "Trace", "Event", "KINDS", "Report", "Violation", "INVARIANTS",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .sim import Node
+from .sim import Deadlines, Node
 
 __all__ = ["Broker", "BrokerConfig"]
 
@@ -64,6 +64,7 @@ class Broker(Node):
         self.subscribers: dict[str, list[tuple[str, object]]] = {}
         self.unacked: dict[int, _Delivery] = {}  # durable
         self._next_id = 0
+        self._deadlines = Deadlines(sim, self.config.ack_timeout, self._expire, self._unexpired)
 
     def subscribe(self, topic: str, node: str, handler) -> None:
         """`handler(payload, ack)` runs at `node` for every delivery; call `ack()` when done."""
@@ -104,16 +105,19 @@ class Broker(Node):
         self.unacked[d.id] = d
         ack = lambda: sim.network.send(d.node, BROKER, "ack", self._ack, (d.id,), d.tag)  # noqa: E731
         sim.network.send(BROKER, d.node, d.topic, d.handler, (d.payload, ack), d.tag)
-        sim.at(self.config.ack_timeout, self._expire, d.id, d.count, self.epoch)
+        self._deadlines.add((d.id, d.count, self.epoch))
 
     def _ack(self, delivery_id: int) -> None:
         self.unacked.pop(delivery_id, None)
 
-    def _expire(self, delivery_id: int, count: int, epoch: int) -> None:
+    def _unexpired(self, item) -> bool:
+        """Is this ack deadline still waited for? Not if acked, redelivered, or the broker restarted since."""
+        delivery_id, count, epoch = item
         d = self.unacked.get(delivery_id)
-        if d is None or d.count != count or epoch != self.epoch:
-            return  # acked, already redelivered, or the broker restarted since
-        self._deliver(d)
+        return d is not None and d.count == count and epoch == self.epoch
+
+    def _expire(self, item) -> None:
+        self._deliver(self.unacked[item[0]])
 
     def on_restart(self) -> None:
         for d in list(self.unacked.values()):

@@ -44,7 +44,10 @@ def load_fault_plan(path) -> FaultPlan:
         return parse_fault_plan(f.read(), source=str(path))
 
 
-def parse_fault_plan(text: str, *, source: str = "<fault plan>") -> FaultPlan:
+def parse_fault_plan(text: str, *, source: str = "<fault plan>", scenario_keys: bool = False) -> FaultPlan:
+    """A FaultPlan from YAML; with `scenario_keys`, a scenario's other keys are allowed beside `faults`."""
+    from .scenario import SCENARIO_KEYS
+
     data, loc = load_located(text, source=source)
     problems: list[Diagnostic] = []
 
@@ -53,6 +56,8 @@ def parse_fault_plan(text: str, *, source: str = "<fault plan>") -> FaultPlan:
         problems.append(Diagnostic("bad-fault", message, format_path(path), line, col, hint, file=source))
 
     for key in data:
+        if scenario_keys and key in SCENARIO_KEYS:
+            continue
         if key != "faults":
             bad((key,), f"unknown key {key!r}; a fault plan has one key, 'faults'", did_you_mean(key, ["faults"]),
                 at_key=True)

@@ -20,7 +20,7 @@ workflow's `compensation_retry`; if it still fails the instance ends
 from __future__ import annotations
 
 from .service import Work
-from .sim import Node
+from .sim import Deadlines, Node
 
 __all__ = ["Orchestrator", "InstanceState", "ORCHESTRATOR"]
 
@@ -108,6 +108,9 @@ class Orchestrator(Node):
         self.order = wf.topological_order
         self.deps = tuple((n, wf[n].depends_on) for n in self.order)
         self.descendants = {n: tuple(d for d in self.order if n in wf.ancestors(d)) for n in self.order}
+        # one timer queue per distinct timeout: attempts of equal timeout expire in order
+        self.timers = {t: Deadlines(sim, t, self._expire, self._waiting)
+                       for t in dict.fromkeys(s.timeout for s in wf.steps)}
         self.histories: dict[int, list] = {}  # durable
         self.state: dict[int, InstanceState] = {}  # volatile: rebuilt from histories
         sim.broker.subscribe(REPLIES, ORCHESTRATOR, self._on_event)
@@ -195,7 +198,7 @@ class Orchestrator(Node):
             self.log(i, "step-completed", name, k, "published", peer=step.service)
             self.sim.step_completed(ORCHESTRATOR, i, name)
             return
-        self.sim.at(step.timeout, self._deadline, work, self.epoch)
+        self.timers[step.timeout].add((work, self.epoch))
 
     def compensate(self, i: int, name: str, k: int) -> None:
         step = self.wf[name]
@@ -207,7 +210,7 @@ class Orchestrator(Node):
             self._request(action.service, action.endpoint, work)
         else:
             self.sim.broker.publish(ORCHESTRATOR, action.topic, (work, REPLIES), (i, name, k))
-        self.sim.at(step.timeout, self._deadline, work, self.epoch)
+        self.timers[step.timeout].add((work, self.epoch))
 
     def _request(self, service: str, endpoint: str, work: Work) -> None:
         svc = self.sim.nodes[service]
@@ -252,6 +255,13 @@ class Orchestrator(Node):
                 return
             self.log(i, "compensation-failed", name, k, error, peer=service)
         self._after_failure(work, error)
+
+    def _waiting(self, item) -> bool:
+        work, epoch = item
+        return epoch == self.epoch and self._current(work)
+
+    def _expire(self, item) -> None:
+        self._deadline(*item)
 
     def _deadline(self, work: Work, epoch: int) -> None:
         if epoch != self.epoch or not self._current(work):

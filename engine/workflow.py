@@ -101,11 +101,11 @@ class Workflow:
     def __contains__(self, name: object) -> bool:
         return name in self._by_name
 
-    @property
+    @cached_property
     def step_names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.steps)
 
-    @property
+    @cached_property
     def service_names(self) -> tuple[str, ...]:
         """Every service a step or compensation calls, in order of first mention."""
         names: dict[str, None] = {}

@@ -22,7 +22,7 @@ GLYPH = {"ok": "✓", "failed": "✗", "timeout": "◷", "open": "…"}
 BAR, WORK_OFFSET = (-0.3, 0.42), (0.2, 0.1)  # (offset from the track's centre, height)
 
 
-def plot_timeline(run, instance: int = 0, ax=None):
+def plot_timeline(run, instance: int = 0, ax=None, legend: bool = True):
     """Draw instance `instance` of `run` as a Gantt chart per service; return the Figure."""
     inst = find_instance(run, instance)
     events = run.trace.for_instance(instance)
@@ -39,7 +39,8 @@ def plot_timeline(run, instance: int = 0, ax=None):
     _retry_waits(ax, found, {s: top[s.lane] + track[s] for s in track}, window)
     _instance_marks(ax, inst, events, top)
     _frame(ax, run, lanes, top, used, height, lo, hi)
-    _legend(ax, found)
+    if legend:
+        _legend(ax, found)
     ax.set_title(_title(run, inst))
     return fig
 
