@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 # JupyterLab refuses to start as root unless told.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup lab test bench clean
+.PHONY: setup lab test bench notebooks clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; found " + sys.version.split()[0])'
@@ -23,8 +23,17 @@ START := $(wildcard notebooks/00_start_here.ipynb)
 lab: setup
 	$(VENV)/bin/jupyter lab $(ROOT_FLAG) $(START)
 
+# Unit and property tests, then every notebook under nbval: cells marked
+# NBVAL_CHECK_OUTPUT must reproduce their committed output exactly.
 test: setup
 	$(PY) -m pytest
+	@if find notebooks -name '*.ipynb' | grep -q .; then \
+	  $(PY) -m pytest --nbval-lax --nbval-current-env notebooks; fi
+
+# Re-execute every notebook top to bottom in a fresh kernel and save its outputs.
+notebooks: setup
+	for nb in $$(find notebooks -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort); do \
+	  $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace "$$nb" || exit 1; done
 
 bench: setup
 	$(PY) bench/bench_engine.py

@@ -12,12 +12,13 @@ Views (plots, widgets) live in `engine.views` and are imported on demand:
 """
 
 from .broker import BrokerConfig
+from .compare import Comparison, compare
 from .durations import format_duration, parse_duration
 from .dsl import load_workflow, parse_workflow
 from .errors import CODES, Diagnostic, WorkflowError
 from .faultfile import load_fault_plan
 from .faults import Fault, FaultPlan
-from .invariants import INVARIANTS, Report, Violation
+from .invariants import EFFECT_INVARIANTS, INVARIANTS, Report, Violation
 from .latency import Constant, Exponential, Latency, LogNormal, Uniform, parse_latency
 from .network import NetworkProfile
 from .orchestrator import InstanceState
@@ -41,8 +42,8 @@ __all__ = [
     # the world and its faults
     "FaultPlan", "Fault", "load_fault_plan", "NetworkProfile", "BrokerConfig",
     # running
-    "simulate", "MODES", "sweep", "Scenario", "Run", "Instance", "StepOutcome", "Summary", "percentile",
+    "simulate", "MODES", "sweep", "Scenario", "compare", "Comparison", "Run", "Instance", "StepOutcome", "Summary", "percentile",
     "InstanceState",
     # the record and its checks
-    "Trace", "Event", "KINDS", "Report", "Violation", "INVARIANTS",
+    "Trace", "Event", "KINDS", "Report", "Violation", "INVARIANTS", "EFFECT_INVARIANTS",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["INVARIANTS", "Violation", "Report", "check_run"]
+__all__ = ["INVARIANTS", "EFFECT_INVARIANTS", "Violation", "Report", "check_run"]
 
 INVARIANTS: dict[str, str] = {
     "deps-before-start": "no step starts before its dependencies completed",
@@ -20,6 +20,14 @@ INVARIANTS: dict[str, str] = {
     "fire-and-forget-uncompensated": "fire-and-forget steps are never compensated",
     "terminates": "every instance terminates",
     "idempotent-effects": "an idempotent service applies each piece of work at most once",
+}
+
+#: Stronger, business-level invariants, checked with `run.check(effects=True)`. A saga does not
+#: promise them by itself: they hold only when retries meet idempotency and compensation is complete.
+EFFECT_INVARIANTS: dict[str, str] = {
+    "effect-once": "each step's work takes effect at most once per instance (no double charge)",
+    "all-or-nothing": "in an instance that did not complete, every effect of a compensable step is undone; "
+                      "in one that completed, nothing is undone",
 }
 
 
@@ -54,13 +62,13 @@ class Report:
         p.text(str(self))
 
     def by_invariant(self) -> dict[str, int]:
-        out = {k: 0 for k in INVARIANTS}
+        out = {k: 0 for k in INVARIANTS | EFFECT_INVARIANTS}
         for v in self.violations:
             out[v.invariant] += 1
         return out
 
 
-def check_run(run) -> Report:
+def check_run(run, effects: bool = False) -> Report:
     wf = run.workflow
     events: dict[int, list] = {}
     for e in run.trace.events:
@@ -71,6 +79,8 @@ def check_run(run) -> Report:
     for inst in run.instances:
         violations += _check_instance(wf, inst, events.get(inst.id, []), descendants)
     violations += _check_effects(run)
+    if effects:
+        violations += _check_business(run)
     statuses: dict[str, int] = {}
     for inst in run.instances:
         statuses[inst.status] = statuses.get(inst.status, 0) + 1
@@ -139,4 +149,30 @@ def _check_effects(run) -> list[Violation]:
         if n > 1 and profile is not None and profile.idempotent:
             out.append(Violation("idempotent-effects", i, step,
                                  f"{node} applied {what} {n} times despite idempotency keys"))
+    return out
+
+
+def _check_business(run) -> list[Violation]:
+    """effect-once and all-or-nothing, from the services' `effect` events."""
+    wf = run.workflow
+    applied: dict[tuple, int] = {}
+    for e in run.trace.events:
+        if e.kind == "effect":
+            applied[(e.instance, e.step, e.info)] = applied.get((e.instance, e.step, e.info), 0) + 1
+    out = []
+    for (i, step, what), n in applied.items():
+        if n > 1 and what == "do":
+            out.append(Violation("effect-once", i, step, f"{wf[step].service} did the work {n} times"))
+    for inst in run.instances:
+        for name in wf.step_names:
+            if not wf[name].compensable:
+                continue
+            done = applied.get((inst.id, name, "do"), 0)
+            undone = applied.get((inst.id, name, "undo"), 0)  # the first compensation action stands for all
+            if inst.status == "completed" and undone:
+                out.append(Violation("all-or-nothing", inst.id, name, f"undone {undone} time(s) in a completed instance"))
+            elif inst.status != "completed" and done != undone:
+                out.append(Violation("all-or-nothing", inst.id, name,
+                                     f"took effect {done} time(s) but was undone {undone} time(s) "
+                                     f"(instance {inst.status})"))
     return out

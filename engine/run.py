@@ -205,11 +205,15 @@ class Run:
             sim_time=max((x.end for x in self.instances if x.end is not None), default=0.0),
         )
 
-    def check(self):
-        """The saga invariants over the trace: a `Report` with `.ok` and `.violations`."""
+    def check(self, effects: bool = False):
+        """The saga invariants over the trace: a `Report` with `.ok` and `.violations`.
+
+        With `effects=True`, also the business invariants (`engine.EFFECT_INVARIANTS`):
+        no work takes effect twice, and a failed instance leaves no effect undone.
+        """
         from .invariants import check_run
 
-        return check_run(self)
+        return check_run(self, effects=effects)
 
     def __repr__(self) -> str:
         counts = Counter(x.status for x in self.instances)

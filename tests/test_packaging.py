@@ -72,3 +72,4 @@ def test_engine_doc_lists_every_event_kind_and_invariant():
     text = (ROOT / "docs" / "engine.md").read_text()
     assert _table(text, "Trace events") == engine.KINDS
     assert _table(text, "Invariants") == engine.INVARIANTS
+    assert _table(text, "Business invariants") == engine.EFFECT_INVARIANTS
