@@ -19,6 +19,8 @@ from .errors import CODES, Diagnostic, WorkflowError
 from .faultfile import load_fault_plan
 from .faults import Fault, FaultPlan
 from .invariants import EFFECT_INVARIANTS, INVARIANTS, Report, Violation
+from .kv import KVRun, simulate_kv
+from .linearizability import LinearizabilityResult, check_linearizable
 from .latency import Constant, Exponential, Latency, LogNormal, Uniform, parse_latency
 from .network import NetworkProfile
 from .orchestrator import InstanceState
@@ -44,6 +46,8 @@ __all__ = [
     # running
     "simulate", "MODES", "sweep", "Scenario", "compare", "Comparison", "Run", "Instance", "StepOutcome", "Summary", "percentile",
     "InstanceState",
+    # replicated data
+    "simulate_kv", "KVRun", "check_linearizable", "LinearizabilityResult",
     # the record and its checks
     "Trace", "Event", "KINDS", "Report", "Violation", "INVARIANTS", "EFFECT_INVARIANTS",
 ]

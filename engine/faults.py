@@ -106,6 +106,19 @@ class FaultPlan:
         start, end = _window(start, end)
         return self._with(Fault("partition", (a, b), start, end, one_way=bool(one_way)))
 
+    def split(self, *groups, start: float = 0.0, end: float | None = None) -> "FaultPlan":
+        """A network split: every node of each group is cut off from every node of the other groups."""
+        if len(groups) < 2 or not all(isinstance(g, (list, tuple)) and g for g in groups):
+            raise ValueError("split takes two or more non-empty lists of nodes, e.g. "
+                             "split(['client-a', 'replica-1'], ['client-b', 'replica-2', 'replica-3'])")
+        plan = self
+        for i, left in enumerate(groups):
+            for right in groups[i + 1:]:
+                for a in left:
+                    for b in right:
+                        plan = plan.partition(a, b, start=start, end=end)
+        return plan
+
     def crash(self, node: str, *, at: float | None = None, after: str | None = None,
               instance: int | None = None, restart_after: float | None = None) -> "FaultPlan":
         """Crash `node` at a time, or right `after` a named step completes (in `instance`, or the first).

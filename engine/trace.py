@@ -50,6 +50,7 @@ KINDS: dict[str, str] = {
     "node-crashed": "a node crashed; in-flight work on it is lost",
     "node-restarted": "a node came back",
     "instance-resumed": "the orchestrator rebuilt an instance from its history after a restart",
+    "replica-write": "a replica of the register stored a newer version; info is the value it now reads",
 }
 
 

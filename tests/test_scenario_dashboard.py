@@ -82,3 +82,31 @@ def test_choosing_an_instance_keeps_it(dash):
     dash.instance.value = chosen
     assert dash.instance.value == chosen and bytes(dash.image.value) != before
     assert f"instance {chosen}".encode() in bytes(dash.image.value)
+
+
+def test_cap_playground_shows_the_trade():
+    from engine.views import cap_playground
+
+    cap = cap_playground(seed=1)
+    assert "linearizable? true" in cap.status.value and "client-a 100%" not in cap.status.value  # CP minority
+    cap.consistency.value = "ap"
+    assert "linearizable? false" in cap.status.value and "stale read" in cap.status.value
+    assert cap.run.availability == {"client-a": 1.0, "client-b": 1.0}
+    cap.partition.value = False
+    assert "linearizable? true" in cap.status.value
+    cap.manual.value = True
+    assert not cap.r.disabled
+    assert b"<svg" in bytes(cap.canvas.image.value)
+
+
+def test_plot_history_marks_stale_reads_and_the_counterexample():
+    from engine.kv import simulate_kv
+    from engine.views import plot_history
+
+    split = FaultPlan().split(["client-a", "replica-1"], ["client-b", "replica-2", "replica-3"], start=1, end=4)
+    kv = simulate_kv(consistency="ap", faults=split, seed=1)
+    fig = plot_history(kv)
+    ax = fig.axes[0]
+    assert "linearizable? false" in ax.get_title() and ax.get_xlabel() == "simulated time (s)"
+    assert len(ax.lines) == len(kv.check().counterexample)
+    assert len(ax.patches) == len([e for e in kv.history if e["type"] != "invoke"]) + 1  # + the partition

@@ -8,12 +8,14 @@ Each function draws on `ax` if given (else on a new figure) and returns the
 `import engine` stays free of matplotlib.
 """
 
+from .cap import CapPlayground, cap_playground
 from .cdf import plot_latency_cdf
 from .dag import plot_dag
 from .dashboard import FailureDashboard, failure_dashboard
+from .history import plot_history
 from .sequence import plot_sequence
 from .sweeps import plot_sweep
 from .timeline import plot_timeline
 
-__all__ = ["plot_dag", "plot_timeline", "plot_sequence", "plot_latency_cdf", "plot_sweep",
-           "failure_dashboard", "FailureDashboard"]
+__all__ = ["plot_dag", "plot_timeline", "plot_sequence", "plot_latency_cdf", "plot_sweep", "plot_history",
+           "failure_dashboard", "FailureDashboard", "cap_playground", "CapPlayground"]

@@ -12,14 +12,12 @@ replays exactly.
 from __future__ import annotations
 
 import html
-import io
 
 import ipywidgets as w
-import matplotlib
 
 from ..faults import FaultPlan
 from ..scenario import Scenario
-from .style import ViewFigure
+from .redraw import SvgCanvas
 from .timeline import plot_timeline
 
 __all__ = ["FailureDashboard", "failure_dashboard"]
@@ -46,10 +44,8 @@ class FailureDashboard(w.VBox):
         self.crash = self._crash_row(horizon)
         self.instance = w.Dropdown(description="timeline of", options=[("auto", -1)], value=-1)
         self.status = w.HTML()
-        # SVG with real text draws in half the time of a PNG, and stays sharp when zoomed.
-        self.image = w.Image(format="svg+xml", layout={"max_width": "100%"})
-        self._figure = ViewFigure(figsize=(11, 4.6))
-        self._axes = self._figure.add_axes((0.15, 0.31, 0.83, 0.6))
+        self.canvas = SvgCanvas((11, 4.6))
+        self.image = self.canvas.image
         self.export = w.Button(description="Export scenario", icon="download")
         self.exported = w.Textarea(layout={"width": "100%", "height": "12em", "display": "none"})
         self.export.on_click(self._export)
@@ -152,35 +148,10 @@ class FailureDashboard(w.VBox):
 
     def _redraw(self) -> None:
         shown = self.auto if self.instance.value == -1 else self.instance.value
-        self.image.value = b"" if shown is None else self._draw(shown)
-
-    def _draw(self, instance: int) -> bytes:
-        # One figure and one axes with fixed margins, emptied and redrawn: no layout pass, and the
-        # axes keep their tick objects (building them is a third of matplotlib's time here).
-        fig, ax = self._figure, self._axes
-        for artist in [*ax.patches, *ax.lines, *ax.texts, *ax.collections, *ax.artists]:
-            artist.remove()
-        if ax.legend_ is not None:
-            ax.legend_.remove()
-        plot_timeline(self.run, instance, ax=ax)
-        buf = io.BytesIO()
-        with matplotlib.rc_context({"svg.fonttype": "none"}):
-            fig.savefig(buf, format="svg")
-        return buf.getvalue()
-
-    def _pick_instance(self, keep: bool) -> int | None:
-        instances = self.run.instances
-        if not instances:
-            return None
-        interesting = next((x.id for x in instances if x.status != "completed"), instances[0].id)
-        options = [(f"auto (instance {interesting})", -1)] + [(f"{x.id}: {x.status}", x.id) for x in instances[:200]]
-        chosen = self.instance.value if keep else -1
-        with self.instance.hold_trait_notifications():
-            self.instance.unobserve(self._changed, names="value")
-            self.instance.options = options
-            self.instance.value = chosen if any(v == chosen for _, v in options) else -1
-            self.instance.observe(self._changed, names="value")
-        return interesting if self.instance.value == -1 else self.instance.value
+        if shown is None:
+            self.canvas.clear()
+        else:
+            self.canvas.draw(lambda ax: plot_timeline(self.run, shown, ax=ax))
 
     def _export(self, _button=None) -> None:
         self.exported.value = self.scenario().to_yaml()
