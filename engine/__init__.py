@@ -29,6 +29,7 @@ from .retry import RetryPolicy
 from .run import Instance, Run, StepOutcome, Summary, percentile
 from .scenario import Scenario
 from .simulate import MODES, simulate
+from .storm import LayersRun, StormRun, simulate_layers, simulate_storm
 from .sweep import sweep
 from .trace import KINDS, Event, Trace
 from .workflow import Action, CriticalPath, Step, Workflow
@@ -46,6 +47,8 @@ __all__ = [
     # running
     "simulate", "MODES", "sweep", "Scenario", "compare", "Comparison", "Run", "Instance", "StepOutcome", "Summary", "percentile",
     "InstanceState",
+    # retry storms
+    "simulate_storm", "StormRun", "simulate_layers", "LayersRun",
     # replicated data
     "simulate_kv", "KVRun", "check_linearizable", "LinearizabilityResult",
     # the record and its checks

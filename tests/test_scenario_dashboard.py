@@ -110,3 +110,14 @@ def test_plot_history_marks_stale_reads_and_the_counterexample():
     assert "linearizable? false" in ax.get_title() and ax.get_xlabel() == "simulated time (s)"
     assert len(ax.lines) == len(kv.check().counterexample)
     assert len(ax.patches) == len([e for e in kv.history if e["type"] != "invoke"]) + 1  # + the partition
+
+
+def test_storm_control_shows_collapse_and_its_fix():
+    from engine.views import storm_control
+
+    storm = storm_control()
+    assert "never (still collapsed at the end)" in storm.status.value
+    storm.throttle.value = True
+    assert "healthy again from: 15s" in storm.status.value
+    storm.attempts.value = 1
+    assert "no retries" in storm.status.value
