@@ -28,6 +28,7 @@ from .profiles import ServiceProfile
 from .retry import RetryPolicy
 from .run import Instance, Run, StepOutcome, Summary, percentile
 from .scenario import Scenario
+from .shapes import fan_out
 from .simulate import MODES, simulate
 from .storm import LayersRun, StormRun, simulate_layers, simulate_storm
 from .sweep import sweep
@@ -38,7 +39,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     # the DSL
-    "load_workflow", "parse_workflow", "Workflow", "Step", "Action", "CriticalPath",
+    "load_workflow", "parse_workflow", "fan_out", "Workflow", "Step", "Action", "CriticalPath",
     "RetryPolicy", "ServiceProfile", "WorkflowError", "Diagnostic", "CODES",
     "parse_duration", "format_duration",
     "Latency", "Constant", "Uniform", "Exponential", "LogNormal", "parse_latency",
