@@ -35,7 +35,9 @@ class Comparison:
 
 def _fmt(v) -> str:
     if isinstance(v, float):
-        return "—" if math.isnan(v) else f"{v:.3g}"
+        if math.isnan(v):
+            return "—"
+        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
     return str(v)
 
 

@@ -81,6 +81,7 @@ def check_run(run, effects: bool = False) -> Report:
     violations += _check_effects(run)
     if effects:
         violations += _check_business(run)
+    violations.sort(key=lambda v: (-1 if v.instance is None else v.instance))  # stable: keeps kinds in order
     statuses: dict[str, int] = {}
     for inst in run.instances:
         statuses[inst.status] = statuses.get(inst.status, 0) + 1

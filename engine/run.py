@@ -51,8 +51,12 @@ def percentile(values, q: float) -> float:
     return values[rank - 1]
 
 
-def derive_instances(trace: Trace, wf) -> list[Instance]:
-    """Rebuild every instance's story from the trace alone."""
+def derive_instances(trace: Trace, wf, mode: str = "choreography") -> list[Instance]:
+    """Rebuild every instance's story from the trace alone.
+
+    In choreography an instance whose message was dead-lettered and that never finished is parked
+    for a human (`needs_intervention`); in orchestration only the orchestrator ends an instance.
+    """
     per: dict[int, dict] = {}
     dead: dict[int, None] = {}
     for e in trace.events:
@@ -97,7 +101,7 @@ def derive_instances(trace: Trace, wf) -> list[Instance]:
             rec.setdefault("unwound", {})[e.step] = e.time
     out = []
     for i, rec in per.items():
-        status, end = _status(rec, wf, i in dead)
+        status, end = _status(rec, wf, i in dead and mode == "choreography")
         out.append(Instance(i, status, rec["start"], end, rec["steps"]))
     return out
 
@@ -160,7 +164,8 @@ class Summary:
         ]
         if self.dead_letters:
             lines.append(f"  dead letters {self.dead_letters}")
-        lines.append(f"  last end   {self.sim_time:.3f}s (simulated)")
+        if any(self.statuses[k] for k in ("completed", "compensated", "needs_intervention", "failed")):
+            lines.append(f"  last end   {self.sim_time:.3f}s (simulated)")
         return "\n".join(lines)
 
     def _repr_pretty_(self, p, cycle) -> None:  # IPython shows the text, not the dataclass
@@ -180,7 +185,7 @@ class Run:
 
     @cached_property
     def instances(self) -> list[Instance]:
-        return derive_instances(self.trace, self.workflow)
+        return derive_instances(self.trace, self.workflow, self.mode)
 
     def latencies(self, status: str | None = "completed") -> list[float]:
         return [x.latency for x in self.instances

@@ -9,7 +9,10 @@ caller cannot tell from a lost request.
 With ``idempotent: true`` the service keeps a durable table of idempotency
 keys (instance, step, phase, action): a repeat of work that already took
 effect is answered from the table, and a repeat of work still in progress
-waits for it. Without it, every repeat takes effect again: a double charge.
+waits for it; an undo of its own work that never took effect is a no-op (if
+the original is merely late, it still takes effect when it arrives — the
+race a semantic lock or tombstone would close). Without idempotency, every
+repeat takes effect again: a double charge, or a double refund.
 """
 
 from __future__ import annotations
@@ -39,9 +42,10 @@ class Work(NamedTuple):
 
 
 class Service(Node):
-    def __init__(self, sim, name: str, profile: ServiceProfile) -> None:
+    def __init__(self, sim, name: str, profile: ServiceProfile, serves=()) -> None:
         super().__init__(sim, name)
         self.profile = profile
+        self.serves = tuple(serves)  # the steps whose work this service does (not just undoes)
         self.busy = 0
         self.queue: deque = deque()
         self.applied: dict[tuple, None] = {}   # durable: idempotency keys whose work took effect
@@ -112,8 +116,14 @@ class Service(Node):
         now = sim.env.now
         self.busy -= 1
         error = self._draw_failure(now)
-        sim.trace.add(now, "work", work.instance, work.step, work.attempt, self.name, None, error or "ok", started)
-        if error is None:
+        if error is None and self._nothing_to_undo(work):
+            # Its idempotency table shows the work never took effect here: the undo is a no-op.
+            # If the original request is only late, it will still take effect when it arrives.
+            sim.trace.add(now, "work", work.instance, work.step, work.attempt, self.name, None, "nothing to undo",
+                          started)
+            self.applied[work.key] = None
+        elif error is None:
+            sim.trace.add(now, "work", work.instance, work.step, work.attempt, self.name, None, "ok", started)
             what = work.phase if work.action == 0 else f"{work.phase}:{work.action}"
             sim.trace.add(now, "effect", work.instance, work.step, work.attempt, self.name, None, what)
             if self.profile.idempotent:
@@ -122,11 +132,18 @@ class Service(Node):
                 sim.step_completed(self.name, work.instance, work.step)
                 if epoch != self.epoch:  # a planned crash right after this work: no reply
                     return
+        else:
+            sim.trace.add(now, "work", work.instance, work.step, work.attempt, self.name, None, error, started)
         replies = self.inflight.pop(work.key, ()) if self.profile.idempotent else (reply,)
         for r in replies:
             r(error)
         if self.queue and self.up:
             self._start(*self.queue.popleft())
+
+    def _nothing_to_undo(self, work: Work) -> bool:
+        """An undo of a step this service runs, whose work its idempotency table says never took effect."""
+        return (work.phase == "undo" and self.profile.idempotent and work.step in self.serves
+                and (work.instance, work.step, "do", 0) not in self.applied)
 
     def _draw_failure(self, now: float) -> str | None:
         rng = self.sim.rng

@@ -46,7 +46,7 @@ def simulate(wf, *, mode: str = "orchestration", seed: int = 0, orders: int = 1,
     sim.broker = sim.add(Broker(sim, BrokerConfig.from_spec(broker)))
     sim.add(Node(sim, CLIENT))
     for name, profile in profiles.items():
-        sim.add(Service(sim, name, profile))
+        sim.add(Service(sim, name, profile, serves=[s.name for s in wf.steps if s.service == name]))
     if mode == "orchestration":
         start = sim.add(Orchestrator(sim, wf)).start_instance
         _subscribe_services(sim, wf)

@@ -123,3 +123,14 @@ def test_compare_measures_both_runners(wf):
     assert table["who knows the status"] == {"o": "orchestrator", "c": "nobody (trace only)"}
     assert table["completed %"] == {"o": 100.0, "c": 100.0}
     assert table["max topics one service consumes"]["c"] > table["max topics one service consumes"]["o"]
+
+
+def test_a_compensation_that_overtakes_its_request_is_caught(wf):
+    # The charge request crawls; the orchestrator times out, refunds (nothing to undo yet), then the charge lands.
+    plan = FaultPlan().slow("orchestrator", "payment-service", factor=15000, start=0, end=1)
+    run = simulate(wf, seed=3, faults=plan, services={"payment-service": {"idempotent": True}})
+    work = [e.info for e in run.trace.of("work") if e.node == "payment-service"]
+    assert work == ["nothing to undo", "ok"]
+    assert run.check().ok  # the saga did what it promises...
+    (v,) = run.check(effects=True).violations  # ...and the customer stays charged
+    assert (v.invariant, v.step) == ("all-or-nothing", "process-payment")

@@ -78,3 +78,11 @@ def test_profile_specs_round_trip():
     assert p.failure_rate == pytest.approx(0.12)
     assert ServiceProfile.from_spec(p.to_spec()) == p
     assert ServiceProfile.problems({"capasity": 3})[0][0] == "capasity"
+
+
+def test_a_dead_letter_does_not_end_an_orchestrated_instance(wf):
+    run = simulate(wf, seed=6, orders=20, arrival_rate=10, faults=FaultPlan().crash("orchestrator", at=1.0))
+    unended = {i.id for i in run.instances} - {e.instance for e in run.trace.of("instance-ended")}
+    assert run.trace.of("dead-letter")
+    assert {i.id for i in run.instances if i.status == "running"} == unended
+    assert len([v for v in run.check().violations if v.invariant == "terminates"]) == len(unended)

@@ -169,7 +169,8 @@ def _status_html(run, report, scenario) -> str:
                + "<br>".join(html.escape(str(v)) for v in report.violations[:5]))
     faults = "; ".join(scenario.faults.describe()) or "no faults"
     return (f"<div style='font-family:monospace'>{counts}<br>p99 latency {lat} · {s.retries} retries · "
-            f"{s.timeouts} timeouts · {s.duplicate_effects} duplicate effect(s) · {faults}<br>{verdict}</div>")
+            f"{s.timeouts} timeouts · {s.duplicate_effects} duplicate effect(s) · {s.dead_letters} dead letter(s) · "
+            f"{faults}<br>{verdict}</div>")
 
 
 def failure_dashboard(wf, **kwargs) -> FailureDashboard:
