@@ -23,7 +23,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import engine  # noqa: E402
-from engine.views import failure_dashboard  # noqa: E402
+from engine.views import cap_playground, failure_dashboard, storm_control  # noqa: E402
 
 
 def timed(fn) -> float:
@@ -51,6 +51,11 @@ def main(repeats: int = 9) -> None:
         med = {k: statistics.median(v) * 1000 for k, v in parts.items()}
         print(f"  {orders:>6} {med['update']:>7.1f}ms {med['simulate']:>7.1f}ms {med['check']:>5.1f}ms "
               f"{med['draw']:>5.1f}ms")
+    cap, storm = cap_playground(), storm_control()
+    cap.consistency.value = "ap"
+    print("other widgets, one update (simulate + check + draw), median of", repeats)
+    for name, widget in (("CAP playground (AP, split)", cap), ("retry-storm control (3 attempts)", storm)):
+        print(f"  {name:<34}{statistics.median(timed(widget.update) for _ in range(repeats)) * 1000:>7.1f} ms")
 
 
 if __name__ == "__main__":
