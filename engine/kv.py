@@ -243,7 +243,7 @@ class KVRun:
                 out.setdefault(e["process"], [0, 0])
                 out[e["process"]][0] += e["type"] == "ok"
                 out[e["process"]][1] += 1
-        return {p: ok / n for p, (ok, n) in out.items()}
+        return {p: ok / n for p, (ok, n) in sorted(out.items())}
 
     def stale_reads(self) -> list:
         """Ok reads that returned a value certainly overwritten before the read began.
@@ -265,9 +265,11 @@ class KVRun:
                     break
         return out
 
-    def latencies(self, f: str | None = None) -> list[float]:
+    def latencies(self, f: str | None = None, process: str | None = None) -> list[float]:
+        """Seconds from invocation to ok, for reads or writes (or both), of one client (or all)."""
         return [o.end - o.start for o in pair(self.history)
-                if o.type == "ok" and (f is None or o.f == f) and math.isfinite(o.end)]
+                if o.type == "ok" and (f is None or o.f == f) and (process is None or o.process == process)
+                and math.isfinite(o.end)]
 
     @property
     def converged(self) -> bool:

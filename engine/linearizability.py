@@ -177,6 +177,9 @@ def _explain(ops: list[Operation]) -> str:
                 return (f"stale read: process {r.process} read {r.value!r} ({was}) at {r.start:.3f}s, but "
                         f"process {w.process}'s write of {w.value!r} had completed at {w.end:.3f}s, before "
                         f"the read began")
+        if isinstance(r.value, tuple) and not sources:
+            return (f"process {r.process} read the siblings {r.value!r}: concurrent writes kept side by side. "
+                    f"A register returns one value, so a store that keeps siblings is not linearizable")
         if r.value is not None and not sources:
             return f"process {r.process} read {r.value!r}, a value nobody wrote"
     return ("no order of these operations, each taking effect between its invocation and completion, "

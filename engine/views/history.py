@@ -22,7 +22,7 @@ _KIND = {
     "fail": {"color": OKABE_ITO["vermillion"], "hatch": "xx", "label": "failed (did not happen)"},
     "info": {"color": OKABE_ITO["orange"], "hatch": "////", "label": "timed out (indefinite)"},
 }
-_STALE = {"color": OKABE_ITO["vermillion"], "hatch": "", "label": "stale read (ok, but overwritten before it began)"}
+_STALE = {"color": OKABE_ITO["purple"], "hatch": "..", "label": "stale read (ok, but overwritten before it began)"}
 
 
 def _operations(history):
@@ -60,7 +60,7 @@ def plot_history(kv, ax=None, check=True):
         label = f"w{value}" if f == "write" else f"r→{'∅' if value is None else value}" if kind == "ok" else "r?"
         below = n % 2 == 0  # alternate sides, so neighbouring labels do not collide
         ax.text(t0 + width / 2, lane[p] + (0.36 if below else -0.36), label, ha="center",
-                va="top" if below else "bottom", fontsize=7)
+                va="top" if below else "bottom", fontsize=7, clip_on=True)  # zooming in must not spill labels
         if (p, t0) in counter:
             ax.plot(t0 + width / 2, lane[p] - 0.62, marker="v", color="black", markersize=6, linestyle="none")
     ax.set_yticks(range(len(processes)), processes)
