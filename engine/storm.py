@@ -159,7 +159,7 @@ class StormRun:
         outage_end, tail = self.settings["outage"][1], self.settings["duration"] - self._patience()
         after = [(t, r) for t, r in zip(times, rate) if outage_end <= t - bucket / 2 and t + bucket / 2 <= tail]
         for i in range(len(after)):
-            if all(r >= 0.9 for _, r in after[i:]):
+            if all(r >= 0.9 or math.isnan(r) for _, r in after[i:]):  # nan: nobody arrived in that bucket
                 return after[i][0] - bucket / 2
         return None
 
@@ -185,8 +185,8 @@ class StormRun:
 def _policy_text(policy: RetryPolicy) -> str:
     if policy.max_attempts == 1:
         return "no retries"
-    return (f"{policy.max_attempts} attempts, {policy.backoff} backoff from {policy.initial_interval:g}s, "
-            f"{policy.jitter} jitter")
+    jitter = "no jitter" if policy.jitter == "none" else f"{policy.jitter} jitter"
+    return f"{policy.max_attempts} attempts, {policy.backoff} backoff from {policy.initial_interval:g}s, {jitter}"
 
 
 def _longest_wait(policy: RetryPolicy, k: int) -> float:
@@ -297,15 +297,20 @@ class LayersRun:
         return done[0] if done else None
 
 
-def simulate_layers(*, layers: int = 3, attempts: int = 4, timeout: float = 1.0, database: str = "fails",
+def simulate_layers(*, layers: int = 3, attempts=4, timeout: float = 1.0, database: str = "fails",
                     deadline: float | None = None, seed: int = 0) -> LayersRun:
     """One user request through `layers` services, each retrying its downstream `attempts` times.
+
+    `attempts` is one number for every layer, or a list with one number per layer, top first
+    (e.g. ``[4, 1, 1]``: retry at the top only).
 
     `database="fails"` answers every query with an error at once; `"down"` never answers, so
     every attempt waits for its timeout. `deadline` (seconds) is the user's budget, passed down.
     """
-    if layers < 1 or attempts < 1:
-        raise ValueError("layers and attempts are whole numbers >= 1")
+    per_layer = list(attempts) if isinstance(attempts, (list, tuple)) else [attempts] * layers
+    if layers < 1 or len(per_layer) != layers or any(not isinstance(a, int) or a < 1 for a in per_layer):
+        raise ValueError(f"layers is a whole number >= 1 and attempts one whole number >= 1 or a list of "
+                         f"{layers} of them; got layers={layers!r}, attempts={attempts!r}")
     if database not in ("fails", "down"):
         raise ValueError(f"database is 'fails' (errors at once) or 'down' (never answers), got {database!r}")
     faults = FaultPlan().crash("database", at=0.0) if database == "down" else FaultPlan()
@@ -314,10 +319,11 @@ def simulate_layers(*, layers: int = 3, attempts: int = 4, timeout: float = 1.0,
     sim.add(Service(sim, "database", ServiceProfile.from_spec({"latency": "5ms", "failure_rate": 1.0})))
     names = [f"layer-{k}" for k in range(1, layers + 1)]
     # Each layer waits longer than the one below would take to exhaust its retries, as teams often set it.
+    wait = timeout
     for k in range(layers, 0, -1):
         below = "database" if k == layers else names[k]
-        sim.add(_Layer(sim, names[k - 1], below, attempts, timeout * attempts ** (layers - k),
-                       propagate=deadline is not None))
+        sim.add(_Layer(sim, names[k - 1], below, per_layer[k - 1], wait, propagate=deadline is not None))
+        wait *= per_layer[k - 1]
     user = sim.add(Node(sim, "user"))
     budget = deadline if deadline is not None else math.inf
     top = sim.nodes[names[0]]

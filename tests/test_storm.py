@@ -61,3 +61,14 @@ def test_bad_storm_settings():
         simulate_storm(outage=(50, 70), duration=60)
     with pytest.raises(ValueError, match="throttle"):
         simulate_storm(throttle=(10, 20))
+
+
+def test_retrying_at_one_layer_only():
+    assert simulate_layers(layers=3, attempts=[4, 1, 1]).attempts_per_layer() == {
+        "layer-1": 4, "layer-2": 4, "layer-3": 4}
+
+
+def test_quiet_seconds_do_not_count_as_unhealthy():
+    run = simulate_storm(clients=100, capacity=5, duration=40, outage=(0, 0), synchronized=True, seed=1,
+                         policy=RetryPolicy(max_attempts=3, initial_interval=1.0))
+    assert run.summary()["success_rate"] > 0.9 and run.recovered_at() is not None
