@@ -13,7 +13,7 @@ from .orchestrator import Orchestrator
 from .profiles import ServiceProfile
 from .run import Run
 from .service import Service
-from .sim import Node, Simulation
+from .sim import Node, Simulation, paused_gc
 
 __all__ = ["simulate", "MODES"]
 
@@ -40,6 +40,11 @@ def simulate(wf, *, mode: str = "orchestration", seed: int = 0, orders: int = 1,
     * `until` — stop at this simulated time (default: an hour after the last arrival).
     """
     _check_args(wf, mode, orders, arrival_rate, services, faults)
+    with paused_gc():
+        return _simulate(wf, mode, seed, orders, arrival_rate, services, network, faults, broker, until)
+
+
+def _simulate(wf, mode, seed, orders, arrival_rate, services, network, faults, broker, until) -> Run:
     profiles = _profiles(wf, services or {})
     sim = Simulation(seed=seed, faults=faults)
     sim.network = Network(sim, NetworkProfile.from_spec(network))
