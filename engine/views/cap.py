@@ -53,6 +53,11 @@ class CapPlayground(w.VBox):
         for c in (self.consistency, self.partition, self.side, self.window, self.r, self.w, self.manual,
                   self.write_back, self.conflicts, self.seed):
             c.observe(lambda _change: self.update(), names="value")
+        self.add_class("sde-cap-playground")
+        for key, control in (("consistency", self.consistency), ("partition-on", self.partition),
+                             ("side", self.side), ("status", self.status), ("plot", self.canvas.image),
+                             ("r", self.r), ("w", self.w), ("manual", self.manual)):
+            control.add_class(f"sde-{key}")  # stable names for browser tests
         super().__init__([self.consistency, w.HBox([self.partition, self.side]), self.window,
                           w.HBox([self.manual, self.r, self.w, self.write_back]), w.HBox([self.conflicts, self.seed]),
                           self.status, self.canvas.image])

@@ -51,6 +51,7 @@ class FailureDashboard(w.VBox):
         self.export.on_click(self._export)
         for control in self._controls():
             control.observe(self._changed, names="value")
+        self._name_for_browsers()
         rows = [w.HBox([self.mode, self.seed]), w.HBox([self.orders, self.rate]),
                 w.HTML("<b>Services</b> — failure rate, median latency (ms), idempotency keys"),
                 *[w.HBox([w.Label(name, layout={"width": "170px"}), *row.values()])
@@ -62,6 +63,18 @@ class FailureDashboard(w.VBox):
         self.update()
 
     # -- controls ---------------------------------------------------------------------
+    def _name_for_browsers(self) -> None:
+        """Stable CSS classes, so a browser test (or a learner's own script) can find each control."""
+        self.add_class("sde-failure-dashboard")
+        for name, row in self.services.items():
+            for key, control in row.items():
+                control.add_class(f"sde-{key.replace('_', '-')}").add_class(f"sde-service-{name}")
+        for key, control in [*self.partition.items(), *((f"crash-{k}", c) for k, c in self.crash.items())]:
+            control.add_class(f"sde-{'partition-' + key if not key.startswith('crash') else key}")
+        for key, control in (("mode", self.mode), ("seed", self.seed), ("status", self.status),
+                             ("plot", self.image), ("export", self.export), ("exported", self.exported)):
+            control.add_class(f"sde-{key}")
+
     def _service_row(self, wf, name: str) -> dict:
         profile = wf.profile(name)
         median_ms = max(1.0, round(profile.latency.quantile(0.5) * 1000))
