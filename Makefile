@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 # JupyterLab refuses to start as root unless told.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup lab test bench notebooks clean
+.PHONY: setup lab test bench notebooks exercises clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; found " + sys.version.split()[0])'
@@ -27,8 +27,7 @@ lab: setup
 # NBVAL_CHECK_OUTPUT must reproduce their committed output exactly.
 test: setup
 	$(PY) -m pytest
-	@if find notebooks -name '*.ipynb' | grep -q .; then \
-	  $(PY) -m pytest --nbval-lax --nbval-current-env notebooks; fi
+	SDE_PROGRESS=$$(mktemp -u) $(PY) -m pytest --nbval-lax --nbval-current-env notebooks exercises solutions
 
 # Re-execute every notebook top to bottom in a fresh kernel and save its outputs.
 notebooks: setup
@@ -38,6 +37,13 @@ notebooks: setup
 bench: setup
 	$(PY) bench/bench_engine.py
 	$(PY) bench/bench_dashboard.py
+
+# Exercises are generated from solutions (never edited by hand); each notebook then runs in a fresh
+# kernel with a fresh progress file, as a learner would first open it.
+exercises: setup
+	$(PY) -m engine.checkpoint.generate
+	for nb in solutions/*.ipynb exercises/*.ipynb; do \
+	  SDE_PROGRESS=$$(mktemp -u) $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace "$$nb" || exit 1; done
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

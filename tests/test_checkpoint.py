@@ -1,0 +1,96 @@
+"""Checkpoints: right answers pass, plausible wrong ones are caught, nothing ever raises at the learner."""
+
+import json
+import sys
+
+import pytest
+
+from engine.checkpoint import check, progress
+from engine.checkpoint.generate import exercise_from_solution
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
+import checkpoint_answers as answers  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def fresh_progress(tmp_path, monkeypatch):
+    monkeypatch.setenv("SDE_PROGRESS", str(tmp_path / "progress.json"))
+
+
+@pytest.mark.parametrize("exercise", sorted(answers.RIGHT))
+def test_right_answers_pass(exercise):
+    result = check(exercise, answers.RIGHT[exercise])
+    assert result.ok, result
+
+
+WRONG = [(ex, fn) for ex, fns in sorted(answers.WRONG.items()) for fn in fns]
+
+
+@pytest.mark.parametrize("exercise,answer", WRONG, ids=[f"{e}-{f.__name__}" for e, f in WRONG])
+def test_plausible_wrong_answers_are_caught_with_a_hint(exercise, answer):
+    first = check(exercise, answer)
+    assert not first.ok and first.hint and "✅" not in str(first)
+    second = check(exercise, answer)
+    assert second.hint != first.hint  # the second wrong answer gets the more specific hint
+
+
+def test_specific_messages_for_common_mistakes():
+    assert "seconds instead of milliseconds" in check("1.1", answers.measure_in_seconds).message
+    assert "same for every seed" in check("1.1", answers.measure_hard_coded).message
+    assert "a fraction where a percentage is expected" in check("1.4", answers.outage_fraction).message
+    assert "keep the outline's steps" in check("1.2", answers.safe_by_deleting_payment).message
+    assert "still charged 1×" in check("1.2", answers.safe_without_refund).message
+
+
+def stub(*args):
+    raise NotImplementedError
+
+
+@pytest.mark.parametrize("answer,fragment", [
+    (stub, "not done yet"),
+    (lambda *a: 1 / 0, "your function raised ZeroDivisionError: division by zero"),
+    (lambda *a: None, "must return"),
+    (42, "pass your function itself"),
+])
+def test_unfinished_or_broken_answers_get_messages_not_tracebacks(answer, fragment):
+    for exercise in ("1.1", "1.2", "1.3", "1.4"):
+        result = check(exercise, answer)
+        assert not result.ok
+        assert fragment in str(result) or (fragment == "must return" and result.message)
+
+
+def test_unknown_checkpoint():
+    assert "there is no checkpoint '7.7'" in check("7.7", stub).message
+
+
+def test_progress_counts_tries_and_passes():
+    check("1.3", answers.policy_too_few)
+    check("1.3", answers.policy_right)
+    check("1.5", answers.choose_sync)
+    text = str(progress())
+    assert "1.3" in text and "passed" in text and "tried 1 time(s), not passed yet" in text
+    assert text.endswith("1 of 5 passed")
+
+
+def test_exercises_are_generated_from_solutions_and_up_to_date():
+    for solution in sorted((ROOT / "solutions").glob("*.ipynb")):
+        exercise = ROOT / "exercises" / solution.name
+        assert exercise.exists(), f"run `make exercises`: {exercise.name} is missing"
+        want = exercise_from_solution(json.loads(solution.read_text()))
+        have = json.loads(exercise.read_text())
+        src = lambda nb: [(c["cell_type"], "".join(c["source"])) for c in nb["cells"]]  # noqa: E731
+        assert src(have) == src(want), f"{exercise.name} is out of date: run `make exercises`"
+        text = exercise.read_text()
+        assert "BEGIN SOLUTION" not in text and "Model answer" not in text and "instructor" not in text
+
+
+def test_committed_notebooks_show_not_done_in_exercises_and_passes_in_solutions():
+    for folder, expected in (("exercises", "not done yet"), ("solutions", "✅")):
+        for path in (ROOT / folder).glob("*.ipynb"):
+            for cell in json.loads(path.read_text())["cells"]:
+                source = "".join(cell["source"])
+                if cell["cell_type"] == "code" and source.strip().splitlines()[-1].startswith("check("):
+                    out = "".join("".join(o.get("data", {}).get("text/plain", "")) for o in cell["outputs"])
+                    assert expected in out, (path.name, source, out)
