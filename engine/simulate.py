@@ -7,6 +7,7 @@ import math
 from .broker import Broker, BrokerConfig
 from .choreography import CLIENT, Participant, start_choreography
 from .errors import did_you_mean
+from .external import ProtocolOrchestrator, brain_for
 from .faults import FaultPlan
 from .network import Network, NetworkProfile
 from .orchestrator import Orchestrator
@@ -25,7 +26,7 @@ HORIZON = 3600.0
 def simulate(wf, *, mode: str = "orchestration", seed: int = 0, orders: int = 1,
              arrival_rate: float | None = None, services: dict | None = None, network=None,
              faults: FaultPlan | None = None, broker: dict | None = None,
-             until: float | None = None) -> Run:
+             until: float | None = None, orchestrator: str | None = None) -> Run:
     """Run `orders` instances of workflow `wf` and return the `Run`.
 
     * `mode` — "orchestration" or "choreography".
@@ -38,13 +39,19 @@ def simulate(wf, *, mode: str = "orchestration", seed: int = 0, orders: int = 1,
     * `faults` — a `FaultPlan`.
     * `broker` — ``{ack_timeout, max_deliveries, publish_retry, max_publishes}``.
     * `until` — stop at this simulated time (default: an hour after the last arrival).
+    * `orchestrator` — None for the built-in runner, or "python", "go", "rust", "typescript"
+      to run that language's orchestrator process over polyglot/PROTOCOL.md.
     """
     _check_args(wf, mode, orders, arrival_rate, services, faults)
+    if orchestrator is not None and mode != "orchestration":
+        raise ValueError(f"orchestrator={orchestrator!r} runs an orchestrator: use mode='orchestration'")
     with paused_gc():
-        return _simulate(wf, mode, seed, orders, arrival_rate, services, network, faults, broker, until)
+        return _simulate(wf, mode, seed, orders, arrival_rate, services, network, faults, broker, until,
+                         orchestrator)
 
 
-def _simulate(wf, mode, seed, orders, arrival_rate, services, network, faults, broker, until) -> Run:
+def _simulate(wf, mode, seed, orders, arrival_rate, services, network, faults, broker, until,
+              orchestrator=None) -> Run:
     profiles = _profiles(wf, services or {})
     sim = Simulation(seed=seed, faults=faults)
     sim.network = Network(sim, NetworkProfile.from_spec(network))
@@ -52,16 +59,25 @@ def _simulate(wf, mode, seed, orders, arrival_rate, services, network, faults, b
     sim.add(Node(sim, CLIENT))
     for name, profile in profiles.items():
         sim.add(Service(sim, name, profile, serves=[s.name for s in wf.steps if s.service == name]))
-    if mode == "orchestration":
+    external = None
+    if orchestrator is not None:
+        external = sim.add(ProtocolOrchestrator(sim, wf, brain_for(orchestrator, wf, seed)))
+        start = external.start_instance
+        _subscribe_services(sim, wf)
+    elif mode == "orchestration":
         start = sim.add(Orchestrator(sim, wf)).start_instance
         _subscribe_services(sim, wf)
     else:
         for name in profiles:
             Participant(sim, wf, sim.nodes[name])
         start = lambda i: start_choreography(sim, wf, i)  # noqa: E731
-    sim.arm_faults()
-    last = _schedule_arrivals(sim, start, orders, arrival_rate)
-    sim.run(until if until is not None else last + HORIZON)
+    try:
+        sim.arm_faults()
+        last = _schedule_arrivals(sim, start, orders, arrival_rate)
+        sim.run(until if until is not None else last + HORIZON)
+    finally:
+        if external is not None:
+            external.close()
     return Run(wf, mode, seed, sim.trace, orders=orders, profiles=profiles)
 
 
