@@ -163,7 +163,6 @@ class ProtocolOrchestrator(Node):
         self.inflight: dict[tuple, str] = {}   # call key -> "request" or "broker"
         self.ended: dict[int, None] = {}
         self._flush_armed = False
-        self._crash_steps: list = []
         self.deadlines = {t: Deadlines(sim, t, self._expire, lambda key: key in self.inflight)
                           for t in dict.fromkeys(s.timeout for s in wf.steps)}
         sim.broker.subscribe(REPLIES, ORCHESTRATOR, self._on_event)
@@ -187,6 +186,15 @@ class ProtocolOrchestrator(Node):
         events, self.inbox = self.inbox, []
         time_us = round(self.sim.now * US)
         commands = self.brain.activate(time_us, events)
+        for c in commands:
+            if c["cmd"] == "step" and c["status"] == "completed" and \
+                    self.sim.crash_planned_after(ORCHESTRATOR, c["instance"], c["step"]):
+                # A crash planned right after this step completes: the orchestrator has the news but
+                # dies before its answer is committed. The events stay in the inbox; the restarted
+                # orchestrator receives them again and acts then (a workflow task is atomic in Temporal).
+                self.inbox = events + self.inbox
+                self.sim.step_completed(ORCHESTRATOR, c["instance"], c["step"])
+                return
         by_instance: dict[int, tuple[list, list]] = {}
         for e in events:
             by_instance.setdefault(e["instance"], ([], []))[0].append(e)
@@ -196,9 +204,6 @@ class ProtocolOrchestrator(Node):
             self.histories[i].append((time_us, evs, cmds))
         for command in commands:
             self.execute(command)
-        crashes, self._crash_steps = self._crash_steps, []
-        for i, step in crashes:  # a planned crash right after a step: after the activation that completed it
-            self.sim.step_completed(ORCHESTRATOR, i, step)
 
     # -- commands ----------------------------------------------------------------------------
     def execute(self, c: dict) -> None:
@@ -218,8 +223,6 @@ class ProtocolOrchestrator(Node):
                     "compensated": "step-compensated", "exhausted": "compensation-exhausted"}[c["status"]]
             service = self.wf[c["step"]].service
             trace.add(now, what, i, c["step"], c["attempt"], ORCHESTRATOR, service, c.get("info"))
-            if c["status"] == "completed":
-                self._crash_steps.append((i, c["step"]))
         elif kind == "finish":
             trace.add(now, "instance-ended", i, None, None, ORCHESTRATOR, None, c["status"])
             self.ended[i] = None

@@ -127,6 +127,11 @@ class Simulation:
         if fault.restart_after is not None:
             self.at(fault.restart_after, node.restart)
 
+    def crash_planned_after(self, node: str, instance: int, step: str) -> bool:
+        """Would `step_completed(node, instance, step)` crash `node`?"""
+        return any(f.nodes[0] == node and (f.instance is None or f.instance == instance)
+                   for f in self._crash_after.get(step, ()))
+
     def step_completed(self, node: str, instance: int, step: str) -> None:
         """Fire crashes planned for `node` right after it completes `step` (once each)."""
         pending = self._crash_after.get(step)

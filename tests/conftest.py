@@ -24,6 +24,7 @@ def pytest_terminal_summary(terminalreporter):
     """Say what the property tests exercised, so a pass is not a vacuous pass."""
     import sys
 
-    props = sys.modules.get("test_properties")
-    if props is not None and props.SEEN:
-        terminalreporter.write_line("property tests saw: " + ", ".join(f"{k} {v}" for k, v in sorted(props.SEEN.items())))
+    for module in ("test_properties", "test_polyglot"):
+        props = sys.modules.get(module)
+        if props is not None and props.SEEN:
+            terminalreporter.write_line(f"{module} saw: " + ", ".join(f"{k} {v}" for k, v in sorted(props.SEEN.items())))
