@@ -174,6 +174,8 @@ class ProtocolOrchestrator(Node):
         self.deliver({"kind": "start", "instance": i})
 
     def deliver(self, event: dict) -> None:
+        if event["instance"] in self.ended:
+            return  # a late result or a stale timer: after a restart, no orchestrator would know the instance
         self.inbox.append(event)
         if self.up and not self._flush_armed:
             self._flush_armed = True
