@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Builds the Go orchestrator at polyglot/go/bin/orchestrator (where engine/external.py looks for it).
+# Standard library only: no module download, works offline. Idempotent; Go's build cache makes a
+# rebuild with nothing changed take a fraction of a second.
+set -euo pipefail
+cd "$(dirname "$0")"
+if ! command -v go >/dev/null 2>&1; then
+  echo "polyglot/go: the Go toolchain (go) is not installed: apt-get install -y golang-go (Go >= 1.19)" >&2
+  exit 1
+fi
+# Go needs a cache directory; where the environment names none (no HOME, e.g. some CI), use a local one.
+if [ -z "${GOCACHE:-}" ] && [ -z "${HOME:-}" ] && [ -z "${XDG_CACHE_HOME:-}" ]; then
+  export GOCACHE="$PWD/.gocache"
+fi
+export GOPROXY=off GOTOOLCHAIN=local  # std only: never reach for the network
+go build -trimpath -o bin/orchestrator ./cmd/orchestrator
