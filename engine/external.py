@@ -35,7 +35,8 @@ ORCHESTRATORS = {
     "python": ([sys.executable, str(POLYGLOT / "python" / "orchestrator.py")], None, None),
     "go": ([str(POLYGLOT / "go" / "bin" / "orchestrator")], "make polyglot", "apt-get install golang-go"),
     "rust": ([str(POLYGLOT / "rust" / "target" / "release" / "orchestrator")], "make polyglot",
-             "rustup (https://rustup.rs) or apt-get install cargo"),
+             "rustup (https://rustup.rs) or apt-get install cargo; offline, Debian's "
+             "librust-serde-dev librust-serde-derive-dev librust-serde-json-dev"),
     "typescript": (["node", str(POLYGLOT / "typescript" / "dist" / "orchestrator.js")], "make polyglot",
                    "apt-get install nodejs npm"),
 }
