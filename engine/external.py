@@ -39,7 +39,14 @@ ORCHESTRATORS = {
              "librust-serde-dev librust-serde-derive-dev librust-serde-json-dev"),
     "typescript": (["node", str(POLYGLOT / "typescript" / "dist" / "orchestrator.js")], "make polyglot",
                    "apt-get install nodejs npm"),
+    # The outline's listings, ported onto the protocol with their control flow, bugs and all.
+    "go-seed": ([str(POLYGLOT / "go" / "bin" / "seed-orchestrator")], "make polyglot", "apt-get install golang-go"),
+    "rust-seed": ([str(POLYGLOT / "rust" / "target" / "release" / "seed-orchestrator")], "make polyglot",
+                  "rustup (https://rustup.rs) or apt-get install cargo"),
+    "typescript-seed": (["node", str(POLYGLOT / "typescript" / "dist" / "seed.js")], "make polyglot",
+                        "apt-get install nodejs npm"),
 }
+LANGUAGES = ("python", "go", "rust", "typescript")
 
 
 class ExternalOrchestratorError(RuntimeError):
@@ -69,9 +76,10 @@ class InProcessBrain:
 class ProcessBrain:
     """An orchestrator process: JSON lines in, JSON lines out, a deadline on every answer."""
 
-    def __init__(self, name: str, argv: list[str], workflow: dict, seed: int) -> None:
-        self.name, self.argv, self.workflow, self.seed = name, argv, workflow, seed
-        env = dict(os.environ, PYTHONPATH=str(POLYGLOT.parent) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    def __init__(self, name: str, argv: list[str], workflow: dict, seed: int, env: dict | None = None) -> None:
+        self.name, self.argv, self.workflow, self.seed, self.extra_env = name, argv, workflow, seed, env
+        env = dict(os.environ, PYTHONPATH=str(POLYGLOT.parent) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+                   **(env or {}))
         try:
             self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                          stderr=subprocess.PIPE, text=True, bufsize=1, env=env)
@@ -120,7 +128,7 @@ class ProcessBrain:
 
     def restart(self) -> "ProcessBrain":
         self.close()
-        return ProcessBrain(self.name, self.argv, self.workflow, self.seed)
+        return ProcessBrain(self.name, self.argv, self.workflow, self.seed, self.extra_env)
 
     def close(self) -> None:
         if self.proc.poll() is None:
@@ -136,21 +144,26 @@ class ProcessBrain:
 
 
 def brain_for(name: str, wf, seed: int):
-    """The brain called `name` for workflow `wf`; a clear message if it is not built or installed."""
+    """The brain called `name` for workflow `wf`; a clear message if it is not built or installed.
+
+    A listing's port takes the bugs to fix after a `+`: ``"go-seed+1,3"`` runs the Go listing with
+    bugs 1 and 3 fixed (the process reads them from $SEED_FIXES).
+    """
     workflow = canonical_workflow(wf)
     if name == "decider":
         return InProcessBrain(workflow, seed)
+    name, _, fixes = name.partition("+")
     if name not in ORCHESTRATORS:
         choices = ", ".join(ORCHESTRATORS)
         raise ValueError(f"orchestrator must be one of {choices} (or None for the built-in runner); got {name!r}")
     argv, build, install = ORCHESTRATORS[name]
-    program = argv[0] if name != "typescript" else argv[1]
-    if name == "typescript" and shutil.which("node") is None:
+    program = argv[1] if argv[0] == "node" else argv[0]
+    if argv[0] == "node" and shutil.which("node") is None:
         raise ValueError(f"the TypeScript orchestrator needs Node.js: {install}")
     if not pathlib.Path(program).exists() and shutil.which(program) is None:
         raise ValueError(f"the {name} orchestrator is not built ({program} is missing): run `{build}`"
                          + (f" — it needs its toolchain: {install}" if install else ""))
-    return ProcessBrain(name, argv, workflow, seed)
+    return ProcessBrain(name, argv, workflow, seed, env={"SEED_FIXES": fixes} if fixes else None)
 
 
 class ProtocolOrchestrator(Node):

@@ -28,6 +28,7 @@ EFFECT_INVARIANTS: dict[str, str] = {
     "effect-once": "each step's work takes effect at most once per instance (no double charge)",
     "all-or-nothing": "in an instance that did not complete, every effect of a compensable step is undone; "
                       "in one that completed, nothing is undone",
+    "completed-means-done": "in an instance that completed, every awaited step's work took effect",
 }
 
 
@@ -176,4 +177,11 @@ def _check_business(run) -> list[Violation]:
                 out.append(Violation("all-or-nothing", inst.id, name,
                                      f"took effect {done} time(s) but was undone {undone} time(s) "
                                      f"(instance {inst.status})"))
+    for inst in run.instances:
+        if inst.status != "completed":
+            continue
+        for name in wf.step_names:
+            if wf[name].awaited and not applied.get((inst.id, name, "do")):
+                out.append(Violation("completed-means-done", inst.id, name,
+                                     f"the instance completed, but {wf[name].service} never did this step's work"))
     return out

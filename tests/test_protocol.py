@@ -117,7 +117,7 @@ def test_a_missing_orchestrator_says_how_to_build_it(wf, monkeypatch):
                                                        "apt-get install golang-go"))
     with pytest.raises(ValueError, match="make polyglot.*golang-go"):
         simulate(wf, orchestrator="go")
-    with pytest.raises(ValueError, match="one of python, go, rust, typescript"):
+    with pytest.raises(ValueError, match="one of python, go, rust, typescript, go-seed"):
         simulate(wf, orchestrator="cobol")
 
 
