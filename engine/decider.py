@@ -121,6 +121,7 @@ class Decider:
         self.seed = seed
         self.steps = {s["name"]: s for s in workflow["steps"]}
         self.order = _topological(workflow["steps"])
+        self.deps = tuple((n, tuple(self.steps[n]["depends_on"])) for n in self.order)
         self.descendants = {n: [d for d in self.order if n in _ancestors(self.steps, d)] for n in self.order}
         self.instances: dict[int, _Instance] = {}
         self.out: list[dict] = []
@@ -145,13 +146,16 @@ class Decider:
         return self.out
 
     def _name(self, event) -> tuple:
-        i = _field(event, "instance")
+        try:
+            i, step = event["instance"], event["step"]
+            named = (i, step, event["phase"], event["action"], event["attempt"])
+        except KeyError as missing:
+            raise DeciderError(f"event {event.get('kind')!r} lacks {missing}") from None
         if i not in self.instances:
             raise DeciderError(f"an event for instance {i}, which was never started")
-        step = _field(event, "step")
         if step not in self.steps:
             raise DeciderError(f"an event for step {step!r}, which the workflow does not have")
-        return i, step, _field(event, "phase"), _field(event, "action"), _field(event, "attempt")
+        return named
 
     def emit(self, **command) -> None:
         self.out.append(command)
@@ -166,12 +170,19 @@ class Decider:
         if s.ended:
             return
         if not s.aborted:
-            for name in self.order:
-                if s.steps[name].status == "pending" and all(
-                        s.steps[d].status == "done" for d in self.steps[name]["depends_on"]):
+            steps = s.steps
+            for name, deps in self.deps:
+                if steps[name].status != "pending":
+                    continue
+                for d in deps:
+                    if steps[d].status != "done":
+                        break
+                else:
                     self.start_attempt(i, name, 1)
-            if all(t.status == "done" for t in s.steps.values()):
-                self.finish(i, "completed")
+            for t in steps.values():
+                if t.status != "done":
+                    return
+            self.finish(i, "completed")
             return
         if any(t.status == "running" for t in s.steps.values()):
             return

@@ -63,8 +63,7 @@ class InProcessBrain:
         self.decider = Decider(workflow, seed)
 
     def activate(self, time_us: int, events: list, replay: bool = False) -> list:
-        # A JSON round trip, as the pipes would do: the commands must survive serialisation.
-        return json.loads(json.dumps(self.decider.activate(json.loads(json.dumps(events)))))
+        return self.decider.activate(events)  # the Python process (tests/test_protocol.py) proves it serialises
 
     def restart(self) -> "InProcessBrain":
         return InProcessBrain(self.workflow, self.seed)
@@ -177,8 +176,7 @@ class ProtocolOrchestrator(Node):
         self.inflight: dict[tuple, str] = {}   # call key -> "request" or "broker"
         self.ended: dict[int, None] = {}
         self._flush_armed = False
-        self.deadlines = {t: Deadlines(sim, t, self._expire, lambda key: key in self.inflight)
-                          for t in dict.fromkeys(s.timeout for s in wf.steps)}
+        self.deadlines: dict[int, Deadlines] = {}  # one queue per distinct timeout (µs) asked for
         sim.broker.subscribe(REPLIES, ORCHESTRATOR, self._on_event)
 
     # -- the inbox -------------------------------------------------------------------------
@@ -192,25 +190,45 @@ class ProtocolOrchestrator(Node):
             return  # a late result or a stale timer: after a restart, no orchestrator would know the instance
         self.inbox.append(event)
         if self.up and not self._flush_armed:
-            self._flush_armed = True
-            self.sim.at(0, self._flush)
+            self._flush()  # an activation per event as it happens; what waits for a restart goes as one
 
     def _flush(self) -> None:
         self._flush_armed = False
         if not self.up or not self.inbox:
             return
+        self._flush_armed = True  # while this activation runs, new events wait for the next
+        try:
+            self._activate()
+        finally:
+            self._flush_armed = False
+        if self.inbox and self.up:
+            self._flush()
+
+    def _activate(self) -> None:
         events, self.inbox = self.inbox, []
         time_us = round(self.sim.now * US)
         commands = self.brain.activate(time_us, events)
-        for c in commands:
-            if c["cmd"] == "step" and c["status"] == "completed" and \
-                    self.sim.crash_planned_after(ORCHESTRATOR, c["instance"], c["step"]):
-                # A crash planned right after this step completes: the orchestrator has the news but
-                # dies before its answer is committed. The events stay in the inbox; the restarted
-                # orchestrator receives them again and acts then (a workflow task is atomic in Temporal).
-                self.inbox = events + self.inbox
-                self.sim.step_completed(ORCHESTRATOR, c["instance"], c["step"])
-                return
+        if self.sim.crashes_after_steps:
+            for c in commands:
+                if c["cmd"] == "step" and c["status"] == "completed" and \
+                        self.sim.crash_planned_after(ORCHESTRATOR, c["instance"], c["step"]):
+                    # A crash planned right after this step completes: the orchestrator has the news but
+                    # dies before its answer is committed. The events stay in the inbox; the restarted
+                    # orchestrator receives them again and acts then (a workflow task is atomic in Temporal).
+                    self.inbox = events + self.inbox
+                    self.sim.step_completed(ORCHESTRATOR, c["instance"], c["step"])
+                    return
+        self._record(time_us, events, commands)
+        execute = self.execute
+        for command in commands:
+            execute(command)
+
+    def _record(self, time_us: int, events: list, commands: list) -> None:
+        """Append the activation to each instance's durable history (its own events and commands)."""
+        first = events[0]["instance"]
+        if all(e["instance"] == first for e in events) and all(c["instance"] == first for c in commands):
+            self.histories[first].append((time_us, events, commands))  # the common case: one instance
+            return
         by_instance: dict[int, tuple[list, list]] = {}
         for e in events:
             by_instance.setdefault(e["instance"], ([], []))[0].append(e)
@@ -218,16 +236,15 @@ class ProtocolOrchestrator(Node):
             by_instance.setdefault(c["instance"], ([], []))[1].append(c)
         for i, (evs, cmds) in by_instance.items():
             self.histories[i].append((time_us, evs, cmds))
-        for command in commands:
-            self.execute(command)
 
     # -- commands ----------------------------------------------------------------------------
     def execute(self, c: dict) -> None:
-        kind, i = c["cmd"], c["instance"]
-        trace, now = self.sim.trace, self.sim.now
-        if kind == "invoke":
+        kind = c["cmd"]
+        if kind == "invoke":  # the commonest command first
             self.invoke(c)
-        elif kind == "timer":
+            return
+        i, trace, now = c["instance"], self.sim.trace, self.sim.env.now
+        if kind == "timer":
             key = (i, c["step"], c["phase"], c["action"], c["attempt"])
             delay = c["delay_us"] / US
             what = "retry-scheduled" if c["phase"] == "do" else "compensation-retry-scheduled"
@@ -265,10 +282,15 @@ class ProtocolOrchestrator(Node):
                                   (ORCHESTRATOR, target + " reply", work, self._on_reply), (i, name, k))
         else:
             self.sim.broker.publish(ORCHESTRATOR, target, (work, REPLIES if awaited else None), (i, name, k))
-        if awaited:
+        if awaited:  # the deadline is the one the orchestrator asked for
             key = (i, name, phase, action, k)
             self.inflight[key] = "request" if request else "broker"
-            self.deadlines[step.timeout].add(key)
+            timeout = c["timeout_us"]
+            deadlines = self.deadlines.get(timeout)
+            if deadlines is None:
+                deadlines = self.deadlines[timeout] = Deadlines(self.sim, timeout / US, self._expire,
+                                                                self.inflight.__contains__)
+            deadlines.add(key)
 
     # -- outcomes ---------------------------------------------------------------------------------
     def _on_event(self, payload, ack) -> None:
@@ -321,9 +343,7 @@ class ProtocolOrchestrator(Node):
         for key in lost:  # the replies of these calls died with the connection
             del self.inflight[key]
             self._outcome(key, "timeout", "Timeout")
-        if self.inbox and not self._flush_armed:
-            self._flush_armed = True
-            self.sim.at(0, self._flush)
+        self._flush()
 
     def close(self) -> None:
         self.brain.close()

@@ -127,6 +127,11 @@ class Simulation:
         if fault.restart_after is not None:
             self.at(fault.restart_after, node.restart)
 
+    @property
+    def crashes_after_steps(self) -> bool:
+        """Is any crash still planned to follow a step?"""
+        return any(self._crash_after.values())
+
     def crash_planned_after(self, node: str, instance: int, step: str) -> bool:
         """Would `step_completed(node, instance, step)` crash `node`?"""
         return any(f.nodes[0] == node and (f.instance is None or f.instance == instance)

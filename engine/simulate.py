@@ -10,7 +10,6 @@ from .errors import did_you_mean
 from .external import ProtocolOrchestrator, brain_for
 from .faults import FaultPlan
 from .network import Network, NetworkProfile
-from .orchestrator import Orchestrator
 from .profiles import ServiceProfile
 from .run import Run
 from .service import Service
@@ -39,8 +38,9 @@ def simulate(wf, *, mode: str = "orchestration", seed: int = 0, orders: int = 1,
     * `faults` — a `FaultPlan`.
     * `broker` — ``{ack_timeout, max_deliveries, publish_retry, max_publishes}``.
     * `until` — stop at this simulated time (default: an hour after the last arrival).
-    * `orchestrator` — None for the built-in runner, or "python", "go", "rust", "typescript"
-      to run that language's orchestrator process over polyglot/PROTOCOL.md.
+    * `orchestrator` — None for the built-in runner (the decision core, in this process), or
+      "python", "go", "rust", "typescript" to run that language's orchestrator process over
+      polyglot/PROTOCOL.md; all write the same trace.
     """
     _check_args(wf, mode, orders, arrival_rate, services, faults)
     if orchestrator is not None and mode != "orchestration":
@@ -60,12 +60,11 @@ def _simulate(wf, mode, seed, orders, arrival_rate, services, network, faults, b
     for name, profile in profiles.items():
         sim.add(Service(sim, name, profile, serves=[s.name for s in wf.steps if s.service == name]))
     external = None
-    if orchestrator is not None:
-        external = sim.add(ProtocolOrchestrator(sim, wf, brain_for(orchestrator, wf, seed)))
+    if mode == "orchestration":
+        # The built-in runner is the protocol's decision core in this process: the same rules, and the
+        # same trace, as the Python, Go, Rust and TypeScript orchestrators (polyglot/PROTOCOL.md).
+        external = sim.add(ProtocolOrchestrator(sim, wf, brain_for(orchestrator or "decider", wf, seed)))
         start = external.start_instance
-        _subscribe_services(sim, wf)
-    elif mode == "orchestration":
-        start = sim.add(Orchestrator(sim, wf)).start_instance
         _subscribe_services(sim, wf)
     else:
         for name in profiles:

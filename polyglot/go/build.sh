@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the Go orchestrator at polyglot/go/bin/orchestrator (where engine/external.py looks for it).
+# Builds the Go orchestrator at polyglot/go/bin/orchestrator and the port of the outline's Go listing at
+# polyglot/go/bin/seed-orchestrator (where engine/external.py looks for them).
 # Standard library only: no module download, works offline. Idempotent; Go's build cache makes a
 # rebuild with nothing changed take a fraction of a second.
 set -euo pipefail
@@ -14,3 +15,4 @@ if [ -z "${GOCACHE:-}" ] && [ -z "${HOME:-}" ] && [ -z "${XDG_CACHE_HOME:-}" ]; 
 fi
 export GOPROXY=off GOTOOLCHAIN=local  # std only: never reach for the network
 go build -trimpath -o bin/orchestrator ./cmd/orchestrator
+go build -trimpath -o bin/seed-orchestrator ./cmd/seed-orchestrator
