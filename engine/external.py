@@ -165,6 +165,13 @@ def brain_for(name: str, wf, seed: int):
     return ProcessBrain(name, argv, workflow, seed, env={"SEED_FIXES": fixes} if fixes else None)
 
 
+_OUTCOME_KIND = {("do", "error"): "attempt-failed", ("do", "timeout"): "attempt-timeout",
+                 ("undo", "ok"): "compensation-ok", ("undo", "error"): "compensation-failed",
+                 ("undo", "timeout"): "compensation-timeout"}
+_STEP_KIND = {"completed": "step-completed", "failed": "step-failed", "skipped": "step-skipped",
+              "compensated": "step-compensated", "exhausted": "compensation-exhausted"}
+
+
 class ProtocolOrchestrator(Node):
     """The orchestrator node of the world, driven by a protocol brain."""
 
@@ -177,6 +184,14 @@ class ProtocolOrchestrator(Node):
         self.ended: dict[int, None] = {}
         self._flush_armed = False
         self.deadlines: dict[int, Deadlines] = {}  # one queue per distinct timeout (µs) asked for
+        # How each call travels, worked out once: (phase, action) of a step → request?, service, target.
+        self.routes: dict[tuple, tuple] = {}
+        for step in wf.steps:
+            self.routes[(step.name, "do", 0)] = (step.type == "sync-task", step.service,
+                                                 step.endpoint or step.topic, "attempt-started", None)
+            for n, act in enumerate(step.compensation):
+                self.routes[(step.name, "undo", n)] = (act.is_request, act.service, act.target,
+                                                       "compensation-started", act.target)
         sim.broker.subscribe(REPLIES, ORCHESTRATOR, self._on_event)
 
     # -- the inbox -------------------------------------------------------------------------
@@ -252,10 +267,8 @@ class ProtocolOrchestrator(Node):
             self.sim.at(delay, self.deliver, {"kind": "timer", "instance": i, "step": key[1], "phase": key[2],
                                               "action": key[3], "attempt": key[4]})
         elif kind == "step":
-            what = {"completed": "step-completed", "failed": "step-failed", "skipped": "step-skipped",
-                    "compensated": "step-compensated", "exhausted": "compensation-exhausted"}[c["status"]]
-            service = self.wf[c["step"]].service
-            trace.add(now, what, i, c["step"], c["attempt"], ORCHESTRATOR, service, c.get("info"))
+            service = self.routes[(c["step"], "do", 0)][1]
+            trace.add(now, _STEP_KIND[c["status"]], i, c["step"], c["attempt"], ORCHESTRATOR, service, c.get("info"))
         elif kind == "finish":
             trace.add(now, "instance-ended", i, None, None, ORCHESTRATOR, None, c["status"])
             self.ended[i] = None
@@ -265,30 +278,23 @@ class ProtocolOrchestrator(Node):
 
     def invoke(self, c: dict) -> None:
         i, name, phase, action, k = c["instance"], c["step"], c["phase"], c["action"], c["attempt"]
-        step = self.wf[name]
+        request, service, target, started, info = self.routes[(name, phase, action)]
+        sim = self.sim
+        sim.trace.add(sim.env.now, started, i, name, k, ORCHESTRATOR, service, info)
         work = Work(i, name, phase, k, action)
-        if phase == "do":
-            self.sim.trace.add(self.sim.now, "attempt-started", i, name, k, ORCHESTRATOR, step.service)
-            request, service, target = step.type == "sync-task", step.service, step.endpoint or step.topic
-        else:
-            act = step.compensation[action]
-            self.sim.trace.add(self.sim.now, "compensation-started", i, name, k, ORCHESTRATOR, act.service,
-                               act.target)
-            request, service, target = act.is_request, act.service, act.target
-        awaited = c["timeout_us"] is not None
+        timeout = c["timeout_us"]
         if request:
-            svc = self.sim.nodes[service]
-            self.sim.network.send(ORCHESTRATOR, service, target, svc.serve_request,
-                                  (ORCHESTRATOR, target + " reply", work, self._on_reply), (i, name, k))
+            svc = sim.nodes[service]
+            sim.network.send(ORCHESTRATOR, service, target, svc.serve_request,
+                             (ORCHESTRATOR, target + " reply", work, self._on_reply), (i, name, k))
         else:
-            self.sim.broker.publish(ORCHESTRATOR, target, (work, REPLIES if awaited else None), (i, name, k))
-        if awaited:  # the deadline is the one the orchestrator asked for
+            sim.broker.publish(ORCHESTRATOR, target, (work, None if timeout is None else REPLIES), (i, name, k))
+        if timeout is not None:  # awaited, with the deadline the orchestrator asked for
             key = (i, name, phase, action, k)
             self.inflight[key] = "request" if request else "broker"
-            timeout = c["timeout_us"]
             deadlines = self.deadlines.get(timeout)
             if deadlines is None:
-                deadlines = self.deadlines[timeout] = Deadlines(self.sim, timeout / US, self._expire,
+                deadlines = self.deadlines[timeout] = Deadlines(sim, timeout / US, self._expire,
                                                                 self.inflight.__contains__)
             deadlines.add(key)
 
@@ -310,12 +316,10 @@ class ProtocolOrchestrator(Node):
 
     def _outcome(self, key, outcome: str, error) -> None:
         i, name, phase, action, k = key
-        service = self.wf[name].service
-        kind = {("do", "error"): "attempt-failed", ("do", "timeout"): "attempt-timeout",
-                ("undo", "ok"): "compensation-ok", ("undo", "error"): "compensation-failed",
-                ("undo", "timeout"): "compensation-timeout"}.get((phase, outcome))
+        kind = _OUTCOME_KIND.get((phase, outcome))
         if kind:
-            self.sim.trace.add(self.sim.now, kind, i, name, k, ORCHESTRATOR, service, error)
+            self.sim.trace.add(self.sim.env.now, kind, i, name, k, ORCHESTRATOR, self.routes[(name, "do", 0)][1],
+                               error)
         self.deliver({"kind": "result", "instance": i, "step": name, "phase": phase, "action": action,
                       "attempt": k, "outcome": outcome, "error": None if outcome == "ok" else error})
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run the Rust orchestrator's own unit tests (cargo test): rules in src/core.rs, the loop in src/main.rs.
+# Run the unit tests (cargo test): the orchestrator's rules in src/core.rs and loop in src/main.rs, and the
+# listing's port in src/seed/.
 set -euo pipefail
 cd "$(dirname "$0")"
 source ./cargo-env.sh
