@@ -95,7 +95,7 @@ class Participant:
             if what == "completed":
                 saga.seen[subject] = None
                 for name in self.wf.dependents[subject]:
-                    if name in saga.status or self.wf[name].service != self.name:
+                    if self.wf[name].service != self.name:
                         continue
                     self._maybe_start(i, saga, name, ack)
             elif what == "failed":

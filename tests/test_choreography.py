@@ -57,3 +57,18 @@ def test_the_same_fault_is_tolerated_by_orchestration_with_a_timeout(wf):
     plan = FaultPlan().partition("broker", "shipping-service", start=0, end=60)
     run = simulate(wf, seed=5, faults=plan, broker={"max_deliveries": 3, "ack_timeout": 2.0})
     assert run.instances[0].status == "compensated"  # ship-order timed out after 30 s; the saga unwound
+
+
+def test_a_duplicated_trigger_does_not_ack_work_a_crash_then_loses():
+    # Found by the property test: the copy of a trigger that arrives while its step runs must wait for the
+    # step too; acked early, the crash that loses the work would leave nothing to redeliver.
+    from engine import RetryPolicy, ServiceProfile, Step, Workflow
+
+    once = RetryPolicy(max_attempts=1)
+    steps = (Step(name="s0", type="sync-task", service="svc-c", endpoint="/s0", retry=once),
+             Step(name="s1", type="sync-task", service="svc-a", endpoint="/s1", depends_on=("s0",), retry=once))
+    profile = ServiceProfile.from_spec({"latency": "10ms"})
+    wf = Workflow(name="dup", version="1.0", steps=steps, services={"svc-a": profile, "svc-c": profile})
+    plan = FaultPlan().crash("svc-a", at=0.02, restart_after=1.0).duplicate("broker", None, rate=1.0)
+    run = simulate(wf, mode="choreography", seed=1, faults=plan, network="1ms")
+    assert run.instances[0].status == "completed" and run.check().ok
