@@ -29,10 +29,11 @@ test: setup polyglot
 	$(PY) -m pytest
 	SDE_PROGRESS=$$(mktemp -u) $(PY) -m pytest --nbval-lax --nbval-current-env notebooks exercises solutions
 
-# Re-execute every notebook top to bottom in a fresh kernel and save its outputs.
+# Re-execute every notebook top to bottom in a fresh kernel and save its outputs; Phase 2's live runs
+# are recorded (polyglot/recorded/) for machines without Go, Rust or Node.
 notebooks: setup
 	for nb in $$(find notebooks -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort); do \
-	  $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace "$$nb" || exit 1; done
+	  SDE_RECORD=1 $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace "$$nb" || exit 1; done
 
 bench: setup
 	$(PY) bench/bench_engine.py

@@ -93,7 +93,8 @@ def test_every_view_draws_on_a_given_axes_and_returns_its_figure(wf, runs):
 def test_public_names_are_the_views_and_dashboards():
     assert views.__all__ == ["plot_dag", "plot_timeline", "plot_sequence", "plot_latency_cdf", "plot_sweep",
                              "plot_history", "plot_storm", "failure_dashboard", "FailureDashboard",
-                             "cap_playground", "CapPlayground", "storm_control", "StormControl"]
+                             "cap_playground", "CapPlayground", "storm_control", "StormControl",
+                             "show_source"]
     assert all(callable(getattr(views, name)) for name in views.__all__)
 
 

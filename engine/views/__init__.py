@@ -14,10 +14,11 @@ from .dag import plot_dag
 from .dashboard import FailureDashboard, failure_dashboard
 from .history import plot_history
 from .sequence import plot_sequence
+from .source import show_source
 from .storm import StormControl, plot_storm, storm_control
 from .sweeps import plot_sweep
 from .timeline import plot_timeline
 
 __all__ = ["plot_dag", "plot_timeline", "plot_sequence", "plot_latency_cdf", "plot_sweep", "plot_history",
            "plot_storm", "failure_dashboard", "FailureDashboard", "cap_playground", "CapPlayground",
-           "storm_control", "StormControl"]
+           "storm_control", "StormControl", "show_source"]
