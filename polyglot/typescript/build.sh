@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the TypeScript orchestrator at polyglot/typescript/dist/orchestrator.js, which
-# engine/external.py runs with `node`. Idempotent, and quick when nothing changed: `npm ci` only
+# Builds the TypeScript orchestrator at polyglot/typescript/dist/orchestrator.js and the port of the
+# outline's TypeScript listing at dist/seed.js (one tsc project), which engine/external.py runs with
+# `node` as "typescript" and "typescript-seed". Idempotent, and quick when nothing changed: `npm ci` only
 # when node_modules is missing or was installed from another package-lock.json, `tsc` only when a
 # source, tsconfig.json or the dependencies changed. Works offline once node_modules or the npm
 # cache holds the lockfile's packages.
@@ -28,5 +29,6 @@ fi
 if [ ! -f dist/.built ] || [ -n "$(find src tsconfig.json package.json "$stamp" -newer dist/.built -print -quit)" ]; then
   rm -rf dist
   node_modules/.bin/tsc -p .
+  for program in dist/orchestrator.js dist/seed.js; do [ -f "$program" ] || die "tsc did not write $program"; done
   touch dist/.built
 fi
