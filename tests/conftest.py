@@ -14,6 +14,26 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 SEED_YAML = ROOT / "notebooks" / "workflows" / "order-fulfillment.yaml"
 
 
+def need_orchestrator(name: str) -> None:
+    """Skip when orchestrator `name` is not built; with SDE_REQUIRE_POLYGLOT=1 (as CI sets), fail instead."""
+    from engine.external import ORCHESTRATORS
+
+    argv = ORCHESTRATORS[name.partition("+")[0]][0]
+    program = pathlib.Path(argv[1] if argv[0] == "node" else argv[0])
+    if not program.exists():
+        why = f"the {name} orchestrator is not built ({program.name}): make polyglot"
+        if os.environ.get("SDE_REQUIRE_POLYGLOT") == "1":
+            pytest.fail(why)
+        pytest.skip(why)
+
+
+def vector(name: str) -> dict:
+    """A conformance vector from polyglot/vectors/."""
+    import json
+
+    return json.loads((ROOT / "polyglot" / "vectors" / f"{name}.json").read_text())
+
+
 @pytest.fixture(scope="session")
 def wf():
     """The outline's order-fulfillment workflow, loaded exactly as written."""

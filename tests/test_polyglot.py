@@ -16,9 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import simulate
-from engine.external import ORCHESTRATORS
 
-from conftest import ROOT
+from conftest import ROOT, need_orchestrator
 from test_properties import fault_plans, workflows
 
 sys.path.insert(0, str(ROOT / "polyglot" / "vectors"))
@@ -29,19 +28,8 @@ REQUIRED = os.environ.get("SDE_REQUIRE_POLYGLOT") == "1"
 SEEN: Counter = Counter()
 
 
-def built(language: str) -> str | None:
-    """None if the orchestrator can run, else why not."""
-    argv = ORCHESTRATORS[language][0]
-    program = pathlib.Path(argv[1] if argv[0] == "node" else argv[0])
-    return None if program.exists() else f"the {language} orchestrator is not built ({program.name}): make polyglot"
-
-
 def need(language: str) -> None:
-    why = built(language)
-    if why and REQUIRED:
-        pytest.fail(why)
-    if why:
-        pytest.skip(why)
+    need_orchestrator(language)
 
 
 def load(path: pathlib.Path) -> dict:

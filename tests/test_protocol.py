@@ -6,7 +6,6 @@ import sys
 
 import pytest
 
-import engine
 from engine import FaultPlan, simulate
 from engine.decider import Decider, canonical_workflow, delay_us, fnv1a64, rand, splitmix64
 from engine.external import ExternalOrchestratorError

@@ -6,17 +6,14 @@ or a fact of the trace — with the bug present, and shows the evidence gone wit
 masking one fixed. Skipped when the port is not built, unless SDE_REQUIRE_POLYGLOT=1.
 """
 
-import json
-import os
-import pathlib
 import sys
 
 import pytest
 
 import engine
-from engine.external import ORCHESTRATORS, ExternalOrchestratorError
+from engine.external import ExternalOrchestratorError
 
-from conftest import ROOT
+from conftest import ROOT, need_orchestrator, vector
 
 sys.path.insert(0, str(ROOT / "polyglot" / "vectors"))
 import generate  # noqa: E402
@@ -36,16 +33,7 @@ UNSURVIVABLE = {
 @pytest.fixture(autouse=True)
 def need(monkeypatch):
     monkeypatch.delenv("SEED_FIXES", raising=False)  # the fixes of a run are the ones its name gives
-    program = pathlib.Path(ORCHESTRATORS[PORT][0][0])
-    if not program.exists():
-        why = f"the Go listing's port is not built ({program.name}): make polyglot"
-        if os.environ.get("SDE_REQUIRE_POLYGLOT") == "1":
-            pytest.fail(why)
-        pytest.skip(why)
-
-
-def vector(name: str) -> dict:
-    return json.loads((ROOT / "polyglot" / "vectors" / f"{name}.json").read_text())
+    need_orchestrator(PORT)
 
 
 def run(v, fixes: str = ""):

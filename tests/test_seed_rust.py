@@ -9,16 +9,13 @@ Skipped when the port is not built, unless SDE_REQUIRE_POLYGLOT=1.
 """
 
 import json
-import os
-import pathlib
 import statistics
 import sys
 
 import pytest
 
-from engine.external import ORCHESTRATORS
 
-from conftest import ROOT
+from conftest import ROOT, need_orchestrator, vector
 
 sys.path.insert(0, str(ROOT / "polyglot" / "vectors"))
 import generate  # noqa: E402
@@ -32,16 +29,7 @@ VECTORS = sorted((ROOT / "polyglot" / "vectors").glob("*.json"))
 @pytest.fixture(autouse=True)
 def need(monkeypatch):
     monkeypatch.delenv("SEED_FIXES", raising=False)  # a run's fixes are the ones its name gives
-    program = pathlib.Path(ORCHESTRATORS[PORT][0][0])
-    if not program.exists():
-        why = f"the Rust listing's port is not built ({program.name}): make polyglot"
-        if os.environ.get("SDE_REQUIRE_POLYGLOT") == "1":
-            pytest.fail(why)
-        pytest.skip(why)
-
-
-def vector(name: str) -> dict:
-    return json.loads((ROOT / "polyglot" / "vectors" / f"{name}.json").read_text())
+    need_orchestrator(PORT)
 
 
 def but(*bugs: int) -> str:

@@ -12,8 +12,6 @@ Skipped when the port is not built, unless SDE_REQUIRE_POLYGLOT=1.
 """
 
 import json
-import os
-import pathlib
 import statistics
 import sys
 
@@ -22,9 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import engine
-from engine.external import ORCHESTRATORS, ExternalOrchestratorError
+from engine.external import ExternalOrchestratorError
 
-from conftest import ROOT
+from conftest import ROOT, need_orchestrator, vector
 from test_properties import fault_plans, workflows
 
 sys.path.insert(0, str(ROOT / "polyglot" / "vectors"))
@@ -40,17 +38,7 @@ POLL = 0.1  # the listing's setTimeout(100), in simulated seconds
 @pytest.fixture(autouse=True)
 def need(monkeypatch):
     monkeypatch.delenv("SEED_FIXES", raising=False)  # a run's fixes are the ones its name gives
-    argv = ORCHESTRATORS[PORT][0]
-    program = pathlib.Path(argv[1] if argv[0] == "node" else argv[0])
-    if not program.exists():
-        why = f"the TypeScript listing's port is not built ({program.name}): make polyglot"
-        if os.environ.get("SDE_REQUIRE_POLYGLOT") == "1":
-            pytest.fail(why)
-        pytest.skip(why)
-
-
-def vector(name: str) -> dict:
-    return json.loads((ROOT / "polyglot" / "vectors" / f"{name}.json").read_text())
+    need_orchestrator(PORT)
 
 
 def but(*bugs: int) -> str:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from engine import Constant, FaultPlan, ServiceProfile
+from engine import FaultPlan, ServiceProfile
 from engine.broker import Broker, BrokerConfig
 from engine.network import Network, NetworkProfile
 from engine.service import Service, Work

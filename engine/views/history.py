@@ -12,7 +12,6 @@ import math
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
-from ..linearizability import pair
 from .style import CRASH, OKABE_ITO, legend_below, new_axes
 
 __all__ = ["plot_history"]
