@@ -38,6 +38,7 @@ notebooks: setup
 bench: setup
 	$(PY) bench/bench_engine.py
 	$(PY) bench/bench_dashboard.py
+	$(PY) bench/bench_polyglot.py
 
 # Exercises are generated from solutions (never edited by hand); each notebook then runs in a fresh
 # kernel with a fresh progress file, as a learner would first open it.
