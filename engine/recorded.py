@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import pathlib
+import shutil
 
 from .decider import canonical_json, canonical_workflow
 from .external import ORCHESTRATORS, POLYGLOT
@@ -54,7 +55,7 @@ def _runnable(orchestrator: str) -> str | None:
     name = orchestrator.partition("+")[0]
     argv, build, install = ORCHESTRATORS[name]
     program = pathlib.Path(argv[1] if argv[0] == "node" else argv[0])
-    if program.exists():
+    if program.exists() and (argv[0] != "node" or shutil.which("node")):
         return None
     return f"{install}, then {build}" if install else str(build)
 
@@ -67,7 +68,7 @@ def live_or_recorded(wf, *, orchestrator: str, **kwargs) -> tuple[Run, str]:
     missing = _runnable(orchestrator)
     if missing is None:
         run = simulate(wf, orchestrator=orchestrator, **kwargs)
-        if os.environ.get("SDE_RECORD") == "1":
+        if os.environ.get("SDE_RECORD") == "1" and orchestrator != "python":  # Python runs everywhere
             _save(path, run, orchestrator, kwargs)
         return run, f"live: the {orchestrator} orchestrator"
     if not path.exists():
