@@ -32,8 +32,14 @@ test: setup polyglot
 # Re-execute every notebook top to bottom in a fresh kernel and save its outputs; Phase 2's live runs
 # are recorded (polyglot/recorded/) for machines without Go, Rust or Node.
 notebooks: setup
+	@touch .notebooks-started
 	for nb in $$(find notebooks -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort); do \
 	  SDE_RECORD=1 $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace "$$nb" || exit 1; done
+	@# With every orchestrator built, each recording still in use was just rewritten: drop the others.
+	@if [ -x polyglot/go/bin/seed-orchestrator ] && [ -x polyglot/rust/target/release/seed-orchestrator ] \
+	    && [ -f polyglot/typescript/dist/seed.js ]; then \
+	  find polyglot/recorded -name '*.json.gz' ! -newer .notebooks-started -print -delete; fi
+	@rm -f .notebooks-started
 
 bench: setup
 	$(PY) bench/bench_engine.py
