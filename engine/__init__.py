@@ -26,6 +26,7 @@ from .network import NetworkProfile
 from .orchestrator import InstanceState
 from .profiles import ServiceProfile
 from .retry import RetryPolicy
+from .external import ExternalOrchestratorError
 from .recorded import live_or_recorded
 from .run import Instance, Run, StepOutcome, Summary, percentile
 from .scenario import Scenario
@@ -47,7 +48,7 @@ __all__ = [
     # the world and its faults
     "FaultPlan", "Fault", "load_fault_plan", "NetworkProfile", "BrokerConfig",
     # running
-    "simulate", "MODES", "sweep", "Scenario", "compare", "Comparison", "live_or_recorded", "Run", "Instance", "StepOutcome", "Summary", "percentile",
+    "simulate", "MODES", "sweep", "Scenario", "compare", "Comparison", "live_or_recorded", "ExternalOrchestratorError", "Run", "Instance", "StepOutcome", "Summary", "percentile",
     "InstanceState",
     # retry storms
     "simulate_storm", "StormRun", "simulate_layers", "LayersRun",

@@ -86,8 +86,9 @@ def _save(path: pathlib.Path, run: Run, orchestrator: str, kwargs: dict) -> None
             "settings": _settings(kwargs), "trace_sha256": run.trace.digest(),
             "profiles": {k: v.to_spec() for k, v in run.profiles.items()},
             "events": [list(e) for e in run.trace.events]}
-    with gzip.open(path, "wt", encoding="utf-8") as f:
-        json.dump(data, f, separators=(",", ":"))
+    # mtime=0 and no file name in the gzip header: the same run gives the same bytes.
+    with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as f:
+        f.write(json.dumps(data, separators=(",", ":")).encode("utf-8"))
 
 
 def _load(path: pathlib.Path, wf) -> Run:

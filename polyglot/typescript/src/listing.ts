@@ -10,9 +10,10 @@
 //
 //   executor.execute(task.parameters)        -> `invoke`; its answer is the `result` event
 //   createTimeoutPromise(task.timeoutMs || 30000)
-//                                            -> the world's deadline on that call (it applies the
-//                                               step's own timeout to every call, do and undo);
-//                                               a `timeout` result rejects this promise
+//                                            -> the world's deadline on that call: the step's own
+//                                               timeout for a step, the listing's 30 s default for a
+//                                               compensation task (it has no timeoutMs); a `timeout`
+//                                               result rejects this promise
 //   await setTimeout(delay)                  -> `timer`, woken by the `timer` event
 //   state.markTaskCompleted(task.id, …)      -> `step completed`
 //   state.markWorkflowFailed(task.id, error) -> `step failed`
