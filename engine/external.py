@@ -233,10 +233,31 @@ class ProtocolOrchestrator(Node):
                     self.inbox = events + self.inbox
                     self.sim.step_completed(ORCHESTRATOR, c["instance"], c["step"])
                     return
+        if not isinstance(self.brain, InProcessBrain):  # the core in this process is the reference itself
+            self._check(commands)
         self._record(time_us, events, commands)
         execute = self.execute
         for command in commands:
             execute(command)
+
+    def _check(self, commands) -> None:
+        """Refuse, with the reason, a command the world cannot carry out (the orchestrator broke the protocol)."""
+        for c in commands:
+            problem = None
+            if not isinstance(c, dict) or c.get("cmd") not in ("invoke", "timer", "step", "finish"):
+                problem = "an unknown command"
+            elif c.get("instance") not in self.histories:
+                problem = f"a command for instance {c.get('instance')!r}, which was never started"
+            elif c["cmd"] in ("invoke", "timer") and (c.get("step"), c.get("phase"), c.get("action")) not in self.routes:
+                problem = f"a call to {c.get('step')!r} ({c.get('phase')!r}, action {c.get('action')!r}), " \
+                          "which the workflow does not have"
+            elif c["cmd"] == "step" and (c.get("step"), "do", 0) not in self.routes:
+                problem = f"a step {c.get('step')!r} the workflow does not have"
+            elif c["cmd"] == "step" and c.get("status") not in _STEP_KIND:
+                problem = f"a step status {c.get('status')!r}"
+            if problem:
+                raise ExternalOrchestratorError(f"the {self.brain.name} orchestrator sent {problem}: "
+                                                f"{json.dumps(c)[:200]}")
 
     def _record(self, time_us: int, events: list, commands: list) -> None:
         """Append the activation to each instance's durable history (its own events and commands)."""

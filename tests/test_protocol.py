@@ -128,3 +128,24 @@ def test_a_misbehaving_orchestrator_is_reported(wf, monkeypatch, tmp_path):
     monkeypatch.setitem(external.ORCHESTRATORS, "python", ([sys.executable, str(liar)], None, None))
     with pytest.raises(ExternalOrchestratorError, match="not JSON"):
         simulate(wf, orchestrator="python")
+
+
+@pytest.mark.parametrize("command,fragment", [
+    ({"cmd": "finish", "instance": 99, "status": "completed"}, "instance 99, which was never started"),
+    ({"cmd": "invoke", "instance": 0, "step": "charge-card", "phase": "do", "action": 0, "attempt": 1,
+      "timeout_us": 1}, "which the workflow does not have"),
+    ({"cmd": "launch", "instance": 0}, "an unknown command"),
+])
+def test_a_command_the_world_cannot_carry_out_is_reported(wf, monkeypatch, tmp_path, command, fragment):
+    from engine import external
+
+    liar = tmp_path / "liar.py"
+    liar.write_text("import json, sys\n"
+                    "for line in sys.stdin:\n"
+                    "    m = json.loads(line)\n"
+                    "    if m['type'] == 'hello': print(json.dumps({'type': 'ready'}), flush=True)\n"
+                    f"    else: print(json.dumps({{'type': 'commands', 'time_us': m['time_us'], "
+                    f"'commands': [{command!r}]}}), flush=True)\n")
+    monkeypatch.setitem(external.ORCHESTRATORS, "python", ([sys.executable, str(liar)], None, None))
+    with pytest.raises(ExternalOrchestratorError, match=fragment):
+        simulate(wf, orchestrator="python")
