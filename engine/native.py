@@ -171,3 +171,47 @@ def safety_demo(language: str, timeout: float = 300.0) -> dict:
                          cwd=POLYGLOT.parent)
     return {"language": language, "status": out.returncode, "seconds": time.perf_counter() - t,
             "output": (out.stdout + out.stderr).replace(str(POLYGLOT.parent) + "/", "")}
+
+
+# -- developer experience, measured ------------------------------------------------------------------
+
+#: What builds and tests each language's projects (the conforming orchestrator, the port, native mode).
+BUILDS = {"go": "polyglot/go/build.sh", "rust": "polyglot/rust/build.sh", "typescript": "polyglot/typescript/build.sh"}
+TESTS = {"go": "polyglot/go/test.sh", "rust": "polyglot/rust/test.sh", "typescript": "polyglot/typescript/test.sh"}
+ARTIFACTS = {"go": ["polyglot/go/bin/orchestrator"], "rust": ["polyglot/rust/target/release/orchestrator"],
+             "typescript": ["polyglot/typescript/dist"], "python": ["polyglot/python/orchestrator.py",
+                                                                   "engine/decider.py"]}
+
+
+def _size(path: pathlib.Path) -> int:
+    return path.stat().st_size if path.is_file() else sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def _timed(argv, cwd) -> float | None:
+    t = time.perf_counter()
+    done = subprocess.run(argv, capture_output=True, cwd=cwd)
+    return time.perf_counter() - t if done.returncode == 0 else None
+
+
+def developer_experience(languages=("python", "go", "rust", "typescript")) -> list[dict]:
+    """Per language: core lines, incremental build, artifact size, protocol start-up, native start-up,
+    test-suite time. (Cold builds: bench/bench_polyglot.py --cold, which builds in a temporary copy.)"""
+    import importlib.util
+
+    root = POLYGLOT.parent
+    spec = importlib.util.spec_from_file_location("bench_polyglot", root / "bench" / "bench_polyglot.py")
+    bench_polyglot = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_polyglot)
+    rows = []
+    for lang in languages:
+        row = {"language": lang, "core_lines": bench_polyglot.core_lines(lang)}
+        row["incremental_build_seconds"] = 0.0 if lang == "python" else _timed(["bash", BUILDS[lang]], root)
+        row["artifact_bytes"] = sum(_size(root / p) for p in ARTIFACTS[lang] if (root / p).exists())
+        row["test_suite_seconds"] = (_timed([sys.executable, "-m", "pytest", "-q", "tests/test_protocol.py"], root)
+                                     if lang == "python" else _timed(["bash", TESTS[lang]], root))
+        try:
+            row["native_startup_seconds"] = run_native(lang, "startup")["exec_seconds"]
+        except NativeError as exc:
+            row["native_startup_seconds"], row["note"] = None, str(exc)
+        rows.append(row)
+    return rows

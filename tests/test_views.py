@@ -94,7 +94,7 @@ def test_public_names_are_the_views_and_dashboards():
     assert views.__all__ == ["plot_dag", "plot_timeline", "plot_sequence", "plot_latency_cdf", "plot_sweep",
                              "plot_history", "plot_storm", "failure_dashboard", "FailureDashboard",
                              "cap_playground", "CapPlayground", "storm_control", "StormControl",
-                             "show_source"]
+                             "show_source", "plot_memory", "plot_cpu_step", "plot_cancellation"]
     assert all(callable(getattr(views, name)) for name in views.__all__)
 
 

@@ -13,6 +13,7 @@ from .cdf import plot_latency_cdf
 from .dag import plot_dag
 from .dashboard import FailureDashboard, failure_dashboard
 from .history import plot_history
+from .native import plot_cancellation, plot_cpu_step, plot_memory
 from .sequence import plot_sequence
 from .source import show_source
 from .storm import StormControl, plot_storm, storm_control
@@ -21,4 +22,5 @@ from .timeline import plot_timeline
 
 __all__ = ["plot_dag", "plot_timeline", "plot_sequence", "plot_latency_cdf", "plot_sweep", "plot_history",
            "plot_storm", "failure_dashboard", "FailureDashboard", "cap_playground", "CapPlayground",
-           "storm_control", "StormControl", "show_source"]
+           "storm_control", "StormControl", "show_source", "plot_memory", "plot_cpu_step",
+           "plot_cancellation"]
