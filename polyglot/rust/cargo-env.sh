@@ -5,18 +5,32 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 # Debian packages crates as source under /usr/share/cargo/registry (apt-get install librust-serde-dev
-# librust-serde-derive-dev librust-serde-json-dev). Where that directory exists, build from it offline;
-# elsewhere (a laptop with crates.io) cargo fetches as usual. No .cargo/config is committed for this.
+# librust-serde-derive-dev librust-serde-json-dev, and librust-tokio-dev for the native program).
+# Where that directory exists, build from it offline; elsewhere (a laptop with crates.io) cargo fetches
+# as usual. No .cargo/config is committed for this.
 CARGO_SOURCE=()
 DEBIAN_REGISTRY=/usr/share/cargo/registry
-if [ -d "$DEBIAN_REGISTRY" ]; then
-  for crate in serde serde_derive serde_json; do
+
+# need_debian_crates "PACKAGES" CRATE...: with Debian's registry, stop (exit 1) naming the apt packages
+# to install if a crate is missing. Without it, crates.io provides them: nothing to check.
+need_debian_crates() {
+  local packages=$1 crate
+  shift
+  [ -d "$DEBIAN_REGISTRY" ] || return 0
+  for crate in "$@"; do
     if ! compgen -G "$DEBIAN_REGISTRY/$crate-[0-9]*" >/dev/null; then
-      echo "rust: the $crate crate is not installed in $DEBIAN_REGISTRY; install it with:" \
-           "apt-get install librust-serde-dev librust-serde-derive-dev librust-serde-json-dev" >&2
+      echo "rust: the $crate crate is not installed in $DEBIAN_REGISTRY; install it with: apt-get install $packages" >&2
       exit 1
     fi
   done
+}
+
+need_debian_crates "librust-serde-dev librust-serde-derive-dev librust-serde-json-dev" serde serde_derive serde_json
+if [ -d "$DEBIAN_REGISTRY" ]; then
   CARGO_SOURCE=(--offline --config 'source.crates-io.replace-with="debian"'
                 --config "source.debian.directory=\"$DEBIAN_REGISTRY\"")
 fi
+
+# The native-mode program (polyglot/NATIVE.md) is its own crate, native/, so that tokio is a dependency
+# of that program only; it builds into this crate's target/, as target/release/native.
+NATIVE_CARGO=(--manifest-path native/Cargo.toml --target-dir target)
