@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Go orchestrator at polyglot/go/bin/orchestrator and the port of the outline's Go listing at
-# polyglot/go/bin/seed-orchestrator (where engine/external.py looks for them).
+# polyglot/go/bin/seed-orchestrator (where engine/external.py looks for them), and native mode
+# (polyglot/NATIVE.md) at polyglot/go/bin/native (where engine/native.py looks for it).
+# Not built here: safety/, the memory-safety demo, which is meant to be run with `go run -race` (safety/run.sh).
 # Standard library only: no module download, works offline. Idempotent; Go's build cache makes a
 # rebuild with nothing changed take a fraction of a second.
 set -euo pipefail
@@ -16,3 +18,4 @@ fi
 export GOPROXY=off GOTOOLCHAIN=local  # std only: never reach for the network
 go build -trimpath -o bin/orchestrator ./cmd/orchestrator
 go build -trimpath -o bin/seed-orchestrator ./cmd/seed-orchestrator
+go build -trimpath -o bin/native ./cmd/native
