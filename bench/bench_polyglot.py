@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import pathlib
-import re
 import shutil
 import statistics
 import subprocess
@@ -28,28 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 import engine  # noqa: E402
 from engine.external import ORCHESTRATORS  # noqa: E402
-
-CORES = {
-    "python": ["engine/decider.py"],
-    "go": ["polyglot/go/saga/decider.go", "polyglot/go/saga/delay.go", "polyglot/go/saga/workflow.go",
-           "polyglot/go/saga/events.go"],
-    "rust": ["polyglot/rust/src/core.rs"],
-    "typescript": ["polyglot/typescript/src/core.ts", "polyglot/typescript/src/backoff.ts"],
-}
-COMMENT = {"python": "#", "go": "//", "rust": "//", "typescript": "//"}
-
-
-def core_lines(language: str) -> int:
-    """Non-blank, non-comment lines of the decision core, tests left out (Rust's #[cfg(test)] module)."""
-    count = 0
-    for path in CORES[language]:
-        text = (ROOT / path).read_text()
-        text = re.split(r"\n#\[cfg\(test\)\]", text)[0]
-        text = re.sub(r'"""[\s\S]*?"""', "", text) if language == "python" else text
-        count += sum(1 for line in text.splitlines()
-                     if line.strip() and not line.strip().startswith((COMMENT[language], "*", "/*")))
-    return count
-
+from engine.native import core_lines  # noqa: E402
 
 def runnable(language: str) -> bool:
     argv = ORCHESTRATORS[language][0]

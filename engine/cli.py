@@ -40,23 +40,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--network", metavar="LATENCY", help="default link latency, e.g. 2ms")
     run.add_argument("--json", action="store_true", help="print the summary and verdict as JSON")
     run.add_argument("--trace", metavar="FILE", help="write the trace as JSON lines")
-    poly = sub.add_parser("polyglot", help="Phase 2: measure each language's runtime (polyglot/NATIVE.md)")
-    poly_sub = poly.add_subparsers(dest="action", required=True)
-    bench = poly_sub.add_parser("bench", help="run the native experiments and print a table")
-    bench.add_argument("--experiments", default="concurrency,cpu_step,cancellation,startup",
-                       help="comma-separated: concurrency, cpu_step, cancellation, startup")
-    bench.add_argument("--languages", default=None, help="comma-separated (default: every one that is built)")
-    bench.add_argument("--sizes", default="1000,10000,100000", help="instances for concurrency, comma-separated")
-    bench.add_argument("--record", metavar="NAME", help="also write polyglot/results/NAME.json")
-    bench.add_argument("--json", action="store_true", help="print the records as JSON")
     return p
 
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
-        if args.command == "polyglot":
-            return _polyglot_bench(args)
         return _check(args) if args.command == "check" else _run(args)
     except WorkflowError as err:
         print(err, file=sys.stderr)
@@ -136,53 +125,3 @@ def _run(args) -> int:
         print(summary)
         print(report)
     return 0 if report.ok else 1
-
-
-def _polyglot_bench(args) -> int:
-    from . import native
-
-    experiments = [e.strip() for e in args.experiments.split(",") if e.strip()]
-    for e in experiments:
-        if e not in native.EXPERIMENTS:
-            raise ValueError(f"--experiments: {e!r} is not one of {', '.join(native.EXPERIMENTS)}")
-    languages = [lang.strip() for lang in args.languages.split(",")] if args.languages else None
-    for lang in languages or ():
-        if lang not in native.PROGRAMS:
-            raise ValueError(f"--languages: {lang!r} is not one of {', '.join(native.PROGRAMS)}")
-    sizes = [int(n) for n in args.sizes.split(",")]
-    rows = native.bench(experiments, languages=languages, sizes=sizes,
-                        progress=lambda what: print(f"… {what}", file=sys.stderr, flush=True))
-    if args.record:
-        path = native.record(rows, args.record)
-        shown = path.relative_to(native.POLYGLOT.parent) if path.is_relative_to(native.POLYGLOT.parent) else path.name
-        print(f"recorded: {shown}", file=sys.stderr)
-    if args.json:
-        print(json.dumps(rows, indent=1))
-    else:
-        print(native_table(rows))
-    return 0
-
-
-def native_table(rows) -> str:
-    """The experiment tables, one line per run."""
-    from .native import memory_per_instance
-
-    lines = []
-    for r in rows:
-        params = {k: v for k, v in r.get("params", {}).items() if k != "flavor"}
-        head = f"{r['language']:<11}{r['flavor']:<22}{r['experiment']:<13}{json.dumps(params):<19} "
-        if "error" in r:
-            lines.append(head + f"error: {r['error'][:80]}")
-        elif r["experiment"] == "concurrency":
-            grew = (r["rss_peak"] - r["rss_idle"]) / 1e6 if r.get("rss_peak") else float("nan")
-            lines.append(head + f"+{grew:8.1f} MB  spawn {r['spawn_seconds']:.3f}s  wall {r['wall_seconds']:.2f}s  "
-                                f"completed {r['completed']}")
-        elif r["experiment"] == "cpu_step":
-            lines.append(head + f"p50 {r['p50'] * 1000:7.1f} ms  p99 {r['p99'] * 1000:7.1f} ms")
-        elif r["experiment"] == "cancellation":
-            lines.append(head + f"effects {r['effects']} of {r['attempts_made']} attempts")
-        else:
-            lines.append(head + f"ready in {r.get('exec_seconds', float('nan')) * 1000:.0f} ms (from exec)")
-    for (lang, flavor), slope in sorted(memory_per_instance(rows).items()):
-        lines.append(f"memory per in-flight instance: {lang}/{flavor} {slope:,.0f} bytes")
-    return "\n".join(lines)

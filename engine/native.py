@@ -1,30 +1,31 @@
 """Native mode (polyglot/NATIVE.md): run each language's runtime under load and collect the results.
 
-    rows = engine.native.bench(["concurrency"], sizes=[1_000, 10_000], languages=["go", "rust"])
-    engine.native.memory_per_instance(rows)   # bytes per in-flight instance, the slope over sizes
+    engine.native.run_native("go", "concurrency", n=10_000)   # one run: what the program measured
+    engine.native.metrics()                                   # the recorded run, one row per metric
 
 Unlike the protocol, native mode measures wall-clock time and memory: that is
-its point, and why its numbers are machine-dependent. A run's results can be
-recorded in the repository (`record`), with the machine, the versions and the
-date, so a learner without a toolchain still sees them, labelled as recorded.
+its point, and why its numbers are machine-dependent. The programs time
+themselves; the full benchmark (bench/bench_native.py) runs every experiment,
+adds what only an outside clock sees (start-up from exec, build times) and
+records the results in the repository with the machine, the versions and the
+date. This module reads them (`load_results`, `metrics`) and keeps no clock of
+its own, so a notebook built on a recording is the same on every machine.
 """
 
 from __future__ import annotations
 
-import datetime
 import json
-import os
 import pathlib
-import platform
+import re
 import shutil
 import subprocess
 import sys
-import time
 
 from .external import POLYGLOT
 
-__all__ = ["PROGRAMS", "FLAVORS", "run_native", "bench", "memory_per_instance", "machine", "record",
-           "load_results", "safety_demo", "NativeError"]
+__all__ = ["PROGRAMS", "FLAVORS", "EXPERIMENTS", "available", "run_native", "variants", "memory_per_instance",
+           "hold_ms", "held", "load_results", "safety_demo", "core_lines", "METRICS", "metrics", "lookup", "table",
+           "NativeError"]
 
 PROGRAMS = {
     "python": [sys.executable, str(POLYGLOT / "python" / "native.py")],
@@ -52,47 +53,36 @@ def available(language: str) -> str | None:
 
 
 def run_native(language: str, experiment: str, timeout: float = 900.0, **params) -> dict:
-    """One run of one experiment; the result as a plain dict, with `exec_seconds` measured from exec."""
+    """One run of one experiment; the result as a plain dict (the program's own measurements)."""
     if experiment not in EXPERIMENTS:
         raise ValueError(f"experiment is one of {', '.join(EXPERIMENTS)}, got {experiment!r}")
     why = available(language)
     if why:
         raise NativeError(f"the {language} native program cannot run: {why}")
-    t = time.perf_counter()
     out = subprocess.run([*PROGRAMS[language], experiment, json.dumps(params)], capture_output=True, text=True,
                          timeout=timeout)
-    elapsed = time.perf_counter() - t
     try:
         result = json.loads(out.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
         raise NativeError(f"the {language} native program wrote no result (status {out.returncode}): "
                           f"{(out.stderr or out.stdout)[-500:]}") from None
-    result["exec_seconds"] = elapsed
     return result
 
 
-def bench(experiments=EXPERIMENTS, *, languages=None, sizes=(1_000, 10_000, 100_000), progress=None,
-          **params) -> list[dict]:
-    """Every experiment × language × flavour (× size for `concurrency`, × fix/cancel where they apply)."""
-    rows = []
-    for language in languages or [lang for lang in PROGRAMS if available(lang) is None]:
-        for flavor in FLAVORS[language]:
-            for experiment in experiments:
-                for extra in _variants(experiment, sizes, flavor):
-                    if progress:
-                        progress(f"{language}/{flavor} {experiment} {extra}")
-                    try:
-                        rows.append(run_native(language, experiment, flavor=flavor, **params, **extra))
-                    except (NativeError, subprocess.TimeoutExpired) as exc:
-                        rows.append({"language": language, "flavor": flavor, "experiment": experiment,
-                                     "params": extra, "error": str(exc)})
-    return rows
+def hold_ms(n: int) -> int:
+    """How long the fork step (reserve ∥ pay) waits in a memory run: long enough that all `n` instances
+    are at the fork at once, however long starting them takes (up to ~30 µs each)."""
+    return max(1_000, 30 * n // 1_000)
 
 
-def _variants(experiment: str, sizes, flavor: str) -> list[dict]:
+def variants(experiment: str, sizes, flavor: str) -> list[dict]:
+    """The runs the benchmark makes of one experiment with one flavour: their parameters."""
     if experiment == "concurrency":
+        # Two runs per size: at the default latencies (throughput, start-up cost), and held at the fork
+        # (memory): with 30 ms workflows, the first instances finish before the last have started.
         limit = 10_000 if flavor == "threads" else None  # one OS thread per instance: a few thousand at most
-        return [{"n": n} for n in sizes if limit is None or n <= limit]
+        return [v for n in sizes if limit is None or n <= limit
+                for v in ({"n": n}, {"n": n, "latency_ms": [5, hold_ms(n), hold_ms(n), 10, 5]})]
     if experiment == "cpu_step":
         return [] if flavor == "threads" else [{"fix": False}, {"fix": True}]
     if experiment == "cancellation":
@@ -100,15 +90,24 @@ def _variants(experiment: str, sizes, flavor: str) -> list[dict]:
     return [{}]
 
 
+def held(row: dict) -> bool:
+    """A concurrency run held at the fork (see hold_ms): the one that measures memory in flight."""
+    latency = row.get("params", {}).get("latency_ms")
+    return bool(latency) and latency[1] >= 1_000
+
+
 def memory_per_instance(rows) -> dict[tuple[str, str], float]:
-    """Bytes per in-flight instance: the least-squares slope of (rss_peak − rss_idle) over n."""
-    points: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    """Bytes per in-flight instance: the least-squares slope of (rss_peak − rss_idle) over n, from the
+    held runs where there are any (else from every concurrency run)."""
+    points: dict[tuple[str, str], list[tuple[int, int, bool]]] = {}
     for r in rows:
         if r.get("experiment") == "concurrency" and r.get("rss_peak") and r.get("rss_idle") is not None \
                 and "error" not in r:
-            points.setdefault((r["language"], r["flavor"]), []).append((r["params"]["n"], r["rss_peak"] - r["rss_idle"]))
+            points.setdefault((r["language"], r["flavor"]), []).append(
+                (r["params"]["n"], r["rss_peak"] - r["rss_idle"], held(r)))
     out = {}
     for key, pts in points.items():
+        pts = [(n, m) for n, m, h in pts if h] or [(n, m) for n, m, _ in pts]
         if len(pts) < 2:
             continue
         mx = sum(n for n, _ in pts) / len(pts)
@@ -116,40 +115,6 @@ def memory_per_instance(rows) -> dict[tuple[str, str], float]:
         var = sum((n - mx) ** 2 for n, _ in pts)
         out[key] = sum((n - mx) * (m - my) for n, m in pts) / var if var else float("nan")
     return out
-
-
-def _version(argv) -> str | None:
-    try:
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=20)
-        return (out.stdout or out.stderr).strip().splitlines()[0]
-    except (OSError, subprocess.TimeoutExpired, IndexError):
-        return None
-
-
-def machine() -> dict:
-    """What the numbers were measured on."""
-    cpu = None
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    memory = None
-    try:
-        memory = next(int(line.split()[1]) * 1024 for line in open("/proc/meminfo") if line.startswith("MemTotal"))
-    except (OSError, StopIteration):
-        pass
-    return {"date": datetime.date.today().isoformat(), "cpu": cpu, "cores": os.cpu_count(), "memory_bytes": memory,
-            "os": platform.platform(), "python": platform.python_version(),
-            "go": _version(["go", "version"]), "rustc": _version(["rustc", "--version"]),
-            "node": _version(["node", "--version"])}
-
-
-def record(rows, name: str = "native") -> pathlib.Path:
-    """Write a run's results, with the machine they came from, to polyglot/results/<name>.json."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}.json"
-    path.write_text(json.dumps({"machine": machine(), "results": rows}, indent=1, sort_keys=True) + "\n")
-    return path
 
 
 def load_results(name: str = "native") -> dict:
@@ -166,52 +131,128 @@ def safety_demo(language: str, timeout: float = 300.0) -> dict:
     script = POLYGLOT / language / "safety" / "run.sh"
     if not script.exists():
         raise NativeError(f"no safety demo for {language} ({script.relative_to(POLYGLOT.parent)})")
-    t = time.perf_counter()
     out = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=timeout,
                          cwd=POLYGLOT.parent)
-    return {"language": language, "status": out.returncode, "seconds": time.perf_counter() - t,
-            "output": (out.stdout + out.stderr).replace(str(POLYGLOT.parent) + "/", "")}
+    return {"language": language, "status": out.returncode, "output": (out.stdout + out.stderr).replace(str(POLYGLOT.parent) + "/", "")}
 
 
-# -- developer experience, measured ------------------------------------------------------------------
+# -- developer experience ---------------------------------------------------------------------------
 
-#: What builds and tests each language's projects (the conforming orchestrator, the port, native mode).
-BUILDS = {"go": "polyglot/go/build.sh", "rust": "polyglot/rust/build.sh", "typescript": "polyglot/typescript/build.sh"}
-TESTS = {"go": "polyglot/go/test.sh", "rust": "polyglot/rust/test.sh", "typescript": "polyglot/typescript/test.sh"}
-ARTIFACTS = {"go": ["polyglot/go/bin/orchestrator"], "rust": ["polyglot/rust/target/release/orchestrator"],
-             "typescript": ["polyglot/typescript/dist"], "python": ["polyglot/python/orchestrator.py",
-                                                                   "engine/decider.py"]}
-
-
-def _size(path: pathlib.Path) -> int:
-    return path.stat().st_size if path.is_file() else sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+CORES = {
+    "python": ["engine/decider.py"],
+    "go": ["polyglot/go/saga/decider.go", "polyglot/go/saga/delay.go", "polyglot/go/saga/workflow.go",
+           "polyglot/go/saga/events.go"],
+    "rust": ["polyglot/rust/src/core.rs"],
+    "typescript": ["polyglot/typescript/src/core.ts", "polyglot/typescript/src/backoff.ts"],
+}
+COMMENT = {"python": "#", "go": "//", "rust": "//", "typescript": "//"}
 
 
-def _timed(argv, cwd) -> float | None:
-    t = time.perf_counter()
-    done = subprocess.run(argv, capture_output=True, cwd=cwd)
-    return time.perf_counter() - t if done.returncode == 0 else None
+def core_lines(language: str) -> int:
+    """Non-blank, non-comment lines of the decision core, tests left out (Rust's #[cfg(test)] module)."""
+    count = 0
+    for path in CORES[language]:
+        text = (POLYGLOT.parent / path).read_text()
+        text = re.split(r"\n#\[cfg\(test\)\]", text)[0]
+        text = re.sub(r'"""[\s\S]*?"""', "", text) if language == "python" else text
+        count += sum(1 for line in text.splitlines()
+                     if line.strip() and not line.strip().startswith((COMMENT[language], "*", "/*")))
+    return count
 
 
-def developer_experience(languages=("python", "go", "rust", "typescript")) -> list[dict]:
-    """Per language: core lines, incremental build, artifact size, protocol start-up, native start-up,
-    test-suite time. (Cold builds: bench/bench_polyglot.py --cold, which builds in a temporary copy.)"""
-    import importlib.util
+def table(rows) -> str:
+    """The experiment tables, one line per run."""
+    lines = []
+    for r in rows:
+        params = {k: v for k, v in r.get("params", {}).items() if k != "flavor"}
+        head = f"{r['language']:<11}{r['flavor']:<22}{r['experiment']:<13}{json.dumps(params):<19} "
+        if "error" in r:
+            lines.append(head + f"error: {r['error'][:80]}")
+        elif r["experiment"] == "concurrency":
+            grew = (r["rss_peak"] - r["rss_idle"]) / 1e6 if r.get("rss_peak") else float("nan")
+            lines.append(head + f"+{grew:8.1f} MB  spawn {r['spawn_seconds']:.3f}s  wall {r['wall_seconds']:.2f}s  "
+                                f"completed {r['completed']}")
+        elif r["experiment"] == "cpu_step":
+            lines.append(head + f"p50 {r['p50'] * 1000:7.1f} ms  p99 {r['p99'] * 1000:7.1f} ms")
+        elif r["experiment"] == "cancellation":
+            lines.append(head + f"effects {r['effects']} of {r['attempts_made']} attempts")
+        else:
+            lines.append(head + (f"ready in {r['exec_seconds'] * 1000:.1f} ms (from exec)" if "exec_seconds" in r
+                                 else "ran (start-up is timed from outside: bench/bench_native.py)"))
+    for (lang, flavor), slope in sorted(memory_per_instance(rows).items()):
+        lines.append(f"memory per in-flight instance: {lang}/{flavor} {slope:,.0f} bytes")
+    return "\n".join(lines)
 
-    root = POLYGLOT.parent
-    spec = importlib.util.spec_from_file_location("bench_polyglot", root / "bench" / "bench_polyglot.py")
-    bench_polyglot = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench_polyglot)
-    rows = []
-    for lang in languages:
-        row = {"language": lang, "core_lines": bench_polyglot.core_lines(lang)}
-        row["incremental_build_seconds"] = 0.0 if lang == "python" else _timed(["bash", BUILDS[lang]], root)
-        row["artifact_bytes"] = sum(_size(root / p) for p in ARTIFACTS[lang] if (root / p).exists())
-        row["test_suite_seconds"] = (_timed([sys.executable, "-m", "pytest", "-q", "tests/test_protocol.py"], root)
-                                     if lang == "python" else _timed(["bash", TESTS[lang]], root))
-        try:
-            row["native_startup_seconds"] = run_native(lang, "startup")["exec_seconds"]
-        except NativeError as exc:
-            row["native_startup_seconds"], row["note"] = None, str(exc)
-        rows.append(row)
+
+# -- one table of metrics from a recorded run ------------------------------------------------------------
+
+#: metric → (unit, what it is); the names a learner cites in the Phase 2 checkpoint.
+METRICS = {
+    "kib_per_instance": ("KiB", "memory per in-flight instance: slope of peak RSS over the sizes run"),
+    "max_instances": ("instances", "the most instances in flight that completed"),
+    "workflows_per_second": ("1/s", "completed instances / wall time, at the largest size that completed"),
+    "spawn_us_per_instance": ("µs", "time to start one instance, at the largest size that completed"),
+    "cpu_step_p50_ms": ("ms", "p50 latency of the other instances, one 50 ms CPU step in every 100"),
+    "cpu_step_p99_ms": ("ms", "p99 latency of the other instances, one 50 ms CPU step in every 100"),
+    "cpu_step_p99_ms_fixed": ("ms", "the same p99 with the runtime's idiomatic fix"),
+    "duplicate_effects": ("effects", "work that took effect after its attempt timed out, no cancellation"),
+    "duplicate_effects_cancelled": ("effects", "the same with the runtime's idiomatic cancellation"),
+    "startup_ms": ("ms", "exec to first result of the native program"),
+    "core_lines": ("lines", "the decision core, comments and tests left out"),
+    "incremental_build_s": ("s", "rebuild with nothing changed"),
+    "cold_build_s": ("s", "clean build of a fresh copy"),
+    "artifact_kib": ("KiB", "what the build produces and a deployment ships (Python: the sources)"),
+    "test_suite_s": ("s", "the language's own test suite"),
+}
+
+
+def metrics(recorded: dict | None = None) -> list[dict]:
+    """Every metric of a recorded run (default: polyglot/results/native.json) as rows
+    {runtime, metric, value, unit}; runtime is "language/flavour", or the language alone for
+    developer-experience metrics, which belong to the toolchain rather than a runtime."""
+    recorded = recorded if recorded is not None else load_results()
+    rows: list[dict] = []
+
+    def add(runtime, metric, value):
+        if value is not None:
+            rows.append({"runtime": runtime, "metric": metric, "value": float(value), "unit": METRICS[metric][0]})
+
+    results = [r for r in recorded.get("results", []) if "error" not in r]
+    for (lang, flavor), slope in sorted(memory_per_instance(results).items()):
+        add(f"{lang}/{flavor}", "kib_per_instance", slope / 1024)
+    for r in results:
+        rt, e, p = f"{r['language']}/{r['flavor']}", r["experiment"], r.get("params", {})
+        if e == "cpu_step":
+            if p.get("fix"):
+                add(rt, "cpu_step_p99_ms_fixed", r["p99"] * 1000)
+            else:
+                add(rt, "cpu_step_p50_ms", r["p50"] * 1000)
+                add(rt, "cpu_step_p99_ms", r["p99"] * 1000)
+        elif e == "cancellation":
+            add(rt, "duplicate_effects_cancelled" if p.get("cancel") else "duplicate_effects", r["effects"])
+        elif e == "startup":
+            add(rt, "startup_ms", r["exec_seconds"] * 1000)
+    largest: dict[str, dict] = {}
+    for r in results:
+        if r["experiment"] == "concurrency" and not held(r) and \
+                r.get("completed", 0) + r.get("failed", 0) == r["params"]["n"]:
+            rt = f"{r['language']}/{r['flavor']}"
+            if rt not in largest or r["params"]["n"] > largest[rt]["params"]["n"]:
+                largest[rt] = r
+    for rt, r in sorted(largest.items()):
+        n = r["params"]["n"]
+        add(rt, "max_instances", n)
+        add(rt, "workflows_per_second", r["completed"] / r["wall_seconds"] if r["wall_seconds"] else None)
+        add(rt, "spawn_us_per_instance", r["spawn_seconds"] / n * 1e6)
+    for d in recorded.get("developer_experience", []):
+        for metric, key, scale in (("core_lines", "core_lines", 1), ("cold_build_s", "cold_build_seconds", 1),
+                                   ("incremental_build_s", "incremental_build_seconds", 1),
+                                   ("artifact_kib", "artifact_bytes", 1 / 1024), ("test_suite_s", "test_suite_seconds", 1)):
+            if d.get(key) is not None:
+                add(d["language"], metric, d[key] * scale)
     return rows
+
+
+def lookup(rows, runtime: str, metric: str) -> float | None:
+    """The value of one metric for one runtime, or None."""
+    return next((r["value"] for r in rows if r["runtime"] == runtime and r["metric"] == metric), None)

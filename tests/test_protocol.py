@@ -134,6 +134,8 @@ def test_a_misbehaving_orchestrator_is_reported(wf, monkeypatch, tmp_path):
     ({"cmd": "finish", "instance": 99, "status": "completed"}, "instance 99, which was never started"),
     ({"cmd": "invoke", "instance": 0, "step": "charge-card", "phase": "do", "action": 0, "attempt": 1,
       "timeout_us": 1}, "which the workflow does not have"),
+    ({"cmd": "timer", "instance": 0, "step": "charge-card", "phase": "do", "action": 1, "attempt": 1,
+      "delay_us": 1}, "a timer for step 'charge-card', which the workflow does not have"),
     ({"cmd": "launch", "instance": 0}, "an unknown command"),
 ])
 def test_a_command_the_world_cannot_carry_out_is_reported(wf, monkeypatch, tmp_path, command, fragment):

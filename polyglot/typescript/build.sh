@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the TypeScript orchestrator at polyglot/typescript/dist/orchestrator.js and the port of the
+# Builds the TypeScript orchestrator at polyglot/typescript/dist/orchestrator.js, the port of the
 # outline's TypeScript listing at dist/seed.js (one tsc project), which engine/external.py runs with
-# `node` as "typescript" and "typescript-seed". Idempotent, and quick when nothing changed: `npm ci` only
+# `node` as "typescript" and "typescript-seed", and native mode's program at dist/native.js
+# (polyglot/NATIVE.md; engine/native.py runs it). safety/ is not built here: safety/run.sh compiles it. Idempotent, and quick when nothing changed: `npm ci` only
 # when node_modules is missing or was installed from another package-lock.json, `tsc` only when a
 # source, tsconfig.json or the dependencies changed. Works offline once node_modules or the npm
 # cache holds the lockfile's packages.
@@ -29,6 +30,6 @@ fi
 if [ ! -f dist/.built ] || [ -n "$(find src tsconfig.json package.json "$stamp" -newer dist/.built -print -quit)" ]; then
   rm -rf dist
   node_modules/.bin/tsc -p .
-  for program in dist/orchestrator.js dist/seed.js; do [ -f "$program" ] || die "tsc did not write $program"; done
+  for program in dist/orchestrator.js dist/seed.js dist/native.js; do [ -f "$program" ] || die "tsc did not write $program"; done
   touch dist/.built
 fi
