@@ -61,6 +61,29 @@ def test_unfinished_or_broken_answers_get_messages_not_tracebacks(answer, fragme
         assert fragment in str(result) or (fragment == "must return" and result.message)
 
 
+@pytest.mark.parametrize("answer,fragment", [
+    (stub, "not done yet"),
+    (lambda *a: {}, "no prediction for"),
+    (lambda *a: {("data-race", "go"): "runtime"}, "no answer for"),
+    (lambda *a: {"orchestrator": {"language": "cobol"}}, "no choice for"),
+])
+def test_phase2_checks_answer_bad_shapes_with_messages(answer, fragment):
+    results = [check(ex, answer) for ex in ("2.1", "2.2", "2.3")]
+    assert not any(r.ok for r in results)
+    assert any(fragment in str(r) for r in results), [str(r) for r in results]
+
+
+def test_phase2_messages_name_the_mechanism_not_the_number():
+    wrong = str(check("2.1", answers.predict_nothing_blocks))
+    assert "one thread" in wrong and "too low" in wrong
+    assert "no compiler" not in str(check("2.2", answers.classify_right))
+    misquote = str(check("2.3", answers.choose_misquoting))
+    assert "the recorded run does not say that" in misquote
+    bad_cite = dict(answers.choose_right(), orchestrator={"language": "go", "why": "w " * 20,
+                                                          "cites": [("go/goroutines", "speed", 1.0)]})
+    assert "'speed' is not a recorded metric" in str(check("2.3", lambda: bad_cite))
+
+
 def test_unknown_checkpoint():
     assert "there is no checkpoint '7.7'" in check("7.7", stub).message
 
@@ -71,7 +94,7 @@ def test_progress_counts_tries_and_passes():
     check("1.5", answers.choose_sync)
     text = str(progress())
     assert "1.3" in text and "passed" in text and "tried 1 time(s), not passed yet" in text
-    assert text.endswith("1 of 5 passed")
+    assert text.endswith("1 of 8 passed")
 
 
 def test_exercises_are_generated_from_solutions_and_up_to_date():

@@ -95,13 +95,17 @@ def _save(data: dict) -> None:
         pass  # progress is a convenience: a read-only home must not break a check
 
 
+def _register_all() -> None:
+    from . import phase1, phase2  # noqa: F401 - importing a phase registers its exercises
+
+
 def _choices() -> str:
     return ", ".join(sorted(EXERCISES))
 
 
 def check(exercise_id: str, answer) -> CheckResult:
     """Run `answer` (a function) against checkpoint `exercise_id`'s hidden cases."""
-    from . import phase1  # noqa: F401 - registers the Phase 1 exercises
+    _register_all()
 
     exercise = EXERCISES.get(str(exercise_id))
     if exercise is None:
@@ -129,7 +133,7 @@ def check(exercise_id: str, answer) -> CheckResult:
 
 def scenario(exercise_id: str):
     """What exercise `exercise_id` asks you to simulate (settings, workflows)."""
-    from . import phase1  # noqa: F401
+    _register_all()
 
     exercise = EXERCISES.get(str(exercise_id))
     if exercise is None or exercise.scenario is None:
@@ -160,7 +164,7 @@ class Progress:
 
 def progress() -> Progress:
     """Every checkpoint and where you stand: passed, tried (how often), or not tried."""
-    from . import phase1  # noqa: F401
+    _register_all()
 
     data = _load()
     rows = []

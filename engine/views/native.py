@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from matplotlib.patches import Patch
 
-from ..native import memory_per_instance
+from ..native import held, memory_per_instance
 from .style import OKABE_ITO, new_axes, series_style
 
 __all__ = ["plot_memory", "plot_cpu_step", "plot_cancellation"]
@@ -32,9 +32,11 @@ def plot_memory(rows, ax=None, machine=None):
     series: dict[str, list] = {}
     for r in _ok(rows, "concurrency"):
         if r.get("rss_peak") is not None:
-            series.setdefault(_runtime(r), []).append((r["params"]["n"], max(r["rss_peak"] - r["rss_idle"], 1)))
+            series.setdefault(_runtime(r), []).append((r["params"]["n"], max(r["rss_peak"] - r["rss_idle"], 1),
+                                                       held(r)))
     for k, (name, pts) in enumerate(sorted(series.items())):
-        pts.sort()
+        # the runs held at the fork, where there are any: the others end their first instances early
+        pts = sorted((n, m) for n, m, h in pts if h) or sorted((n, m) for n, m, _ in pts)
         lang, flavor = name.split(" (")[0], name.split(" (")[1].rstrip(")")
         slope = slopes.get((lang, flavor))
         label = name + (f": {slope / 1024:,.1f} KiB per instance" if slope else "")
