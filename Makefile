@@ -45,6 +45,7 @@ bench: setup
 	$(PY) bench/bench_engine.py
 	$(PY) bench/bench_dashboard.py
 	$(PY) bench/bench_polyglot.py
+	$(PY) bench/bench_native.py
 
 # Exercises are generated from solutions (never edited by hand); each notebook then runs in a fresh
 # kernel with a fresh progress file, as a learner would first open it.

@@ -157,8 +157,24 @@ def main(argv=None) -> int:
     if args.record:
         path = record(rows, args.record, **more)
         print(f"recorded: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name}", file=sys.stderr)
-    print(json.dumps({"results": rows, **more}, indent=1) if args.json else native.table(rows))
+    print(json.dumps({"results": rows, **more}, indent=1) if args.json else native.table(rows) + "\n" + ratios(rows))
     return 0
+
+
+BASELINE = "python/asyncio"
+
+
+def ratios(rows) -> str:
+    """Each runtime against the baseline measured in the same run: the numbers that travel between machines."""
+    table = native.metrics({"results": rows})
+    lines = [f"ratios to {BASELINE} (same run):   memory/instance   workflows/s   p99 CPU step   p99 fixed"]
+    for rt in sorted({r["runtime"] for r in table}):
+        cells = []
+        for metric in ("kib_per_instance", "workflows_per_second", "cpu_step_p99_ms", "cpu_step_p99_ms_fixed"):
+            mine, base = native.lookup(table, rt, metric), native.lookup(table, BASELINE, metric)
+            cells.append(f"{mine / base:8.2f}×" if mine is not None and base else "        –")
+        lines.append(f"  {rt:34}" + "      ".join(cells))
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
