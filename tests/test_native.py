@@ -99,7 +99,9 @@ def test_held_runs_wait_at_the_fork_long_enough_for_every_instance_to_start():
     assert native.hold_ms(1_000) == 1_000 and native.hold_ms(1_000_000) == 30_000
     runs = native.variants("concurrency", [1_000, 100_000], "asyncio")
     assert [native.held({"params": r}) for r in runs] == [False, True, False, True]
-    assert native.variants("concurrency", [1_000, 100_000], "threads") == runs[:2]  # a thread each: ≤ 10⁴
+    threads = native.variants("concurrency", [1_000, 100_000], "threads")  # two threads each: ≤ 5,000
+    assert [r["n"] for r in threads] == [1_000, 1_000, 2_000, 2_000, 5_000, 5_000]
+    assert threads[5]["latency_ms"][1] == 5_000  # 1 ms per thread started
     assert native.variants("cpu_step", [1_000], "threads") == []
 
 

@@ -65,6 +65,7 @@ def plot_cpu_step(rows, ax=None, machine=None):
                    hatch="" if not fix else "//", edgecolor="black")
             ax.plot(k + offset, r["p50"] * 1000, marker="_", color="black", markersize=14)
     ax.set_xticks(range(len(runtimes)), runtimes, rotation=15, fontsize=8)
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.45)  # headroom: the legend sits above the tallest bar
     ax.set_ylabel("latency of the other instances (ms)")
     ax.set_title(f"One CPU-heavy step among I/O-bound workflows{_machine(machine)}")
     ax.legend(handles=[Patch(facecolor=OKABE_ITO["vermillion"], edgecolor="black", label="p99, CPU work inline"),

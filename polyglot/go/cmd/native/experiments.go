@@ -133,7 +133,8 @@ func cpuStep(p *params) (fields, error) {
 		{"fix_changes", "nothing"},
 		{"note", fmt.Sprintf("Go needs no fix: the scheduler preempts a CPU-bound goroutine (asynchronous "+
 			"preemption since Go 1.14) and its GOMAXPROCS=%d Ps (%s) keep running the other goroutines, "+
-			"so fix changes nothing here", runtime.GOMAXPROCS(0), gomaxprocsSource())},
+			"so fix changes nothing here — while a P is free: with GOMAXPROCS=1, or more CPU work than Ps, the "+
+			"others wait", runtime.GOMAXPROCS(0), gomaxprocsSource())},
 	}, nil
 }
 
