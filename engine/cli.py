@@ -1,4 +1,4 @@
-"""The command line: ``python -m engine check FILE`` and ``python -m engine run FILE``.
+"""The command line: ``python -m engine check FILE``, ``run FILE`` and ``adr new|list|check``.
 
     python -m engine check notebooks/workflows/order-fulfillment.yaml
     python -m engine run notebooks/workflows/order-fulfillment.yaml --orders 100 --arrival-rate 20 \\
@@ -40,12 +40,45 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--network", metavar="LATENCY", help="default link latency, e.g. 2ms")
     run.add_argument("--json", action="store_true", help="print the summary and verdict as JSON")
     run.add_argument("--trace", metavar="FILE", help="write the trace as JSON lines")
+    adr = sub.add_parser("adr", help="architecture decision records: new, list, check")
+    adr_sub = adr.add_subparsers(dest="action", required=True)
+    new = adr_sub.add_parser("new", help="write the next-numbered ADR from the template")
+    new.add_argument("title")
+    new.add_argument("--dir", default="docs/adr", help="the ADR log (default: docs/adr)")
+    listing = adr_sub.add_parser("list", help="number, status and title of each ADR")
+    listing.add_argument("--dir", default="docs/adr")
+    adr_check = adr_sub.add_parser("check", help="every problem in the ADRs, as file:line: error[CODE] message")
+    adr_check.add_argument("paths", nargs="+", metavar="PATH", help="ADR files or directories")
+    adr_check.add_argument("--evidence", action="store_true", help="also rerun every evidence block")
     return p
+
+
+def _adr(args) -> int:
+    from . import adr
+
+    if args.action == "new":
+        import datetime
+
+        path = adr.new_adr(args.dir, args.title, date=datetime.date.today())  # a file a person dates
+        print(path)
+        return 0
+    if args.action == "list":
+        for a in adr.list_adrs(args.dir):
+            print(f"{a['number']:4d}  {a['status']:<11} {a['title']}  ({a['file']})")
+        return 0
+    problems = adr.check_adrs(args.paths, evidence=args.evidence)
+    for p in problems:
+        print(p)
+    checked = "with evidence rerun" if args.evidence else "evidence not rerun (--evidence)"
+    print(f"{len(problems)} problem(s); {checked}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.command == "adr":
+            return _adr(args)
         return _check(args) if args.command == "check" else _run(args)
     except WorkflowError as err:
         print(err, file=sys.stderr)
