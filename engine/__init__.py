@@ -13,6 +13,7 @@ Views (plots, widgets) live in `engine.views` and are imported on demand:
 
 from .broker import BrokerConfig
 from .compare import Comparison, compare
+from .debt import DebtModel, DebtRun, simulate_debt
 from .durations import format_duration, parse_duration
 from .dsl import load_workflow, parse_workflow
 from .errors import CODES, Diagnostic, WorkflowError
@@ -54,6 +55,8 @@ __all__ = [
     "simulate_storm", "StormRun", "simulate_layers", "LayersRun",
     # replicated data
     "simulate_kv", "KVRun", "check_linearizable", "LinearizabilityResult",
+    # architecture decisions
+    "simulate_debt", "DebtModel", "DebtRun",
     # the record and its checks
     "Trace", "Event", "KINDS", "Report", "Violation", "INVARIANTS", "EFFECT_INVARIANTS",
 ]

@@ -84,6 +84,33 @@ def test_phase2_messages_name_the_mechanism_not_the_number():
     assert "'speed' is not a recorded metric" in str(check("2.3", lambda: bad_cite))
 
 
+def test_phase3_messages_explain_the_gap_and_never_give_the_answer():
+    flat = str(check("3.1", answers.debt_twenty_percent))
+    assert "kept paying down debt in the last" in flat and "the best policy" in flat
+    assert "paid too little early" in str(check("3.1", answers.debt_never))
+    assert "must return the fraction" in str(check("3.1", lambda s: 2))
+    assert "an oversell" in str(check("3.2", answers.consistency_all_ap))
+    assert "its replica was cut off" in str(check("3.2", answers.consistency_all_cp))
+    assert "'consistency': 'cp' or 'ap'" in str(check("3.2", lambda: {k: "strong" for k in
+                                                                      ("stock-level", "user-profile", "like-count")}))
+    missing = str(check("3.3", answers.adr_without_evidence))
+    assert "no ```evidence block" in missing and "Model answer" not in missing
+    assert "BROKEN: duplicate_effects == 0 (measured" in str(check("3.3", answers.adr_broken_claim))
+    assert "returns the ADR's Markdown" in str(check("3.3", lambda: None))
+
+
+def test_the_debt_model_rewards_paying_early_and_stopping_late():
+    from engine.debt import DebtModel, best_debt_policy, simulate_debt
+
+    model = DebtModel()
+    best = simulate_debt(best_debt_policy(model), model)
+    assert best.features > simulate_debt(lambda s: 0.2, model).features > simulate_debt(lambda s: 0, model).features
+    assert best.history[0]["fraction"] > 0.3 and all(q["fraction"] == 0 for q in best.history[-3:])
+    assert simulate_debt(answers.debt_marginal, model).features / best.features > 0.98
+    with pytest.raises(ValueError, match="quarters is a whole number"):
+        DebtModel(quarters=0)
+
+
 def test_unknown_checkpoint():
     assert "there is no checkpoint '7.7'" in check("7.7", stub).message
 
@@ -94,7 +121,7 @@ def test_progress_counts_tries_and_passes():
     check("1.5", answers.choose_sync)
     text = str(progress())
     assert "1.3" in text and "passed" in text and "tried 1 time(s), not passed yet" in text
-    assert text.endswith("1 of 8 passed")
+    assert text.endswith("1 of 11 passed")
 
 
 def test_exercises_are_generated_from_solutions_and_up_to_date():

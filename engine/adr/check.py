@@ -47,7 +47,8 @@ _FILENAME = re.compile(r"^(\d{4})-[a-z0-9]+(?:-[a-z0-9]+)*\.md$")
 _UNITS = re.compile(
     r"(%|‰|\b(?:ms|s|sec|secs|seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|"
     r"[kKMG]i?B|bytes?|TB|RPS|QPS|TPS|nines)\b|[/ ]?(?:per|/)\s*(?:second|sec|s|minute|min|hour|day)\b|"
-    r"\b(?:messages|msgs?|orders|requests|reqs|events|errors|users|instances)(?:/| per )\w+|[$€£]\s*\d)", re.I)
+    r"\b(?:messages|msgs?|orders|requests|reqs|events|errors|users|instances)(?:/| per )\w+|"
+    r"\bper\s+[\d,.]*\s*[a-z]+|[$€£]\s*\d)", re.I)  # "0 per 10,000 orders", "3 per day"
 _NUMBER = re.compile(r"\d")
 
 

@@ -96,7 +96,7 @@ def _save(data: dict) -> None:
 
 
 def _register_all() -> None:
-    from . import phase1, phase2  # noqa: F401 - importing a phase registers its exercises
+    from . import phase1, phase2, phase3  # noqa: F401 - importing a phase registers its exercises
 
 
 def _choices() -> str:
