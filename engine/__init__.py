@@ -22,6 +22,7 @@ from .faults import Fault, FaultPlan
 from .invariants import EFFECT_INVARIANTS, INVARIANTS, Report, Violation
 from .kv import KVRun, simulate_kv
 from .linearizability import LinearizabilityResult, check_linearizable
+from .messaging import MessagingRun, compare_messaging, simulate_messaging
 from .latency import Constant, Exponential, Latency, LogNormal, Uniform, parse_latency
 from .network import NetworkProfile
 from .orchestrator import InstanceState
@@ -56,7 +57,7 @@ __all__ = [
     # replicated data
     "simulate_kv", "KVRun", "check_linearizable", "LinearizabilityResult",
     # architecture decisions
-    "simulate_debt", "DebtModel", "DebtRun",
+    "simulate_messaging", "compare_messaging", "MessagingRun", "simulate_debt", "DebtModel", "DebtRun",
     # the record and its checks
     "Trace", "Event", "KINDS", "Report", "Violation", "INVARIANTS", "EFFECT_INVARIANTS",
 ]

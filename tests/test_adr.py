@@ -136,3 +136,13 @@ def test_the_projects_own_decisions_pass_with_their_evidence():
     problems = adr.check_adrs([ROOT / "docs" / "adr"], evidence=True)
     assert problems == [], "\n".join(map(str, problems))
     assert len(adr.list_adrs(ROOT / "docs" / "adr")) >= 4
+
+
+def test_evidence_runs_the_messaging_options_with_their_faults(tmp_path):
+    block = ("model: messaging\nparams: {option: queue, consumer_bug: [1500, 1800]}\nseed: 1\n"
+             "claims:\n  - rebuilt == true\n  - storage_gb < 5GB\n  - lost_orders == 0\n")
+    results = {r.claim.metric: r.held for r in adr.run_block(block, tmp_path)}
+    assert results == {"rebuilt": False, "storage_gb": True, "lost_orders": True}  # a queue cannot replay
+    with pytest.raises(adr.EvidenceError, match="needs params: {option: ...}"):
+        adr.run_block("model: messaging\nclaims: [lost_orders == 0]\n", tmp_path)
+    assert adr.spec_problems("model: messaging\nclaims: [lost_order == 0]\n")[0].args[0].count("did you mean")

@@ -89,12 +89,20 @@ def _messaging(spec: dict, base: pathlib.Path) -> dict:
     from .. import messaging
 
     params = dict(spec.get("params") or {})
-    option = params.pop("option", None)
-    result = messaging.simulate_messaging(option, seed=spec.get("seed", 0), **params)
+    if "option" not in params:
+        raise EvidenceError(f"model messaging needs params: {{option: ...}}, one of {', '.join(messaging.OPTIONS)}")
+    option = params.pop("option")
+    result = messaging.simulate_messaging(option, seed=spec.get("seed", 0), faults=spec.get("faults"), **params)
     return dict(result.metrics())
 
 
-#: model → (runner, {metric: unit}); units: "s" (a duration), "%", "count", "1/s", "bool", "x" (a ratio).
+def _messaging_units() -> dict:
+    from ..messaging import METRICS
+
+    return {metric: {"GB": "GB", "GB/day": "GB/day"}.get(unit, unit) for metric, unit in METRICS.items()}
+
+
+#: model → (runner, {metric: unit}); units: "s" (a duration), "%", "count", "1/s", "bool", "x" (a ratio), "GB".
 MODELS: dict[str, tuple] = {
     "saga": (_saga, {"p50_latency": "s", "p95_latency": "s", "p99_latency": "s", "completed_pct": "%",
                      "failed_pct": "%", "compensated_pct": "%", "violations": "count", "effect_violations": "count",
@@ -102,7 +110,7 @@ MODELS: dict[str, tuple] = {
                      "retries": "count", "duplicate_effects": "count", "messages_per_order": "x",
                      "reproducible": "bool", "matches_builtin": "bool"}),
     "kv": (_kv, {"stale_read_pct": "%", "availability_pct": "%", "linearizable": "bool"}),
-    "messaging": (_messaging, None),  # metrics: engine.messaging's, checked when it runs
+    "messaging": (_messaging, _messaging_units()),
 }
 _KEYS = {"model", "workflow", "params", "seed", "faults", "claims", "about"}
 
@@ -149,7 +157,7 @@ class ClaimResult:
 
 
 def _suffix(unit: str) -> str:
-    return {"s": " s", "%": "%", "1/s": "/s", "x": "×"}.get(unit, "")
+    return {"s": " s", "%": "%", "1/s": "/s", "x": "×", "GB": " GB", "GB/day": " GB/day"}.get(unit, "")
 
 
 def parse_claim(text, units: dict | None) -> Claim:
@@ -176,7 +184,7 @@ def parse_claim(text, units: dict | None) -> Claim:
         if unit not in (None, "s"):
             raise EvidenceError(f"claim {text!r}: {raw!r} is a duration but {metric} is measured in {unit}")
         return Claim(text, metric, op, parse_duration(raw.replace(" ", "")), "s")
-    number = re.fullmatch(r"(-?\d+(?:\.\d+)?)\s*(%|/s|x|×)?", raw)
+    number = re.fullmatch(r"(-?\d+(?:\.\d+)?)\s*(%|/s|x|×|GB/day|GB)?", raw)
     if not number:
         raise EvidenceError(f"claim {text!r}: {raw!r} is not a number, a duration (5s, 200ms) or true/false")
     if unit == "s":

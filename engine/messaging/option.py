@@ -1,0 +1,62 @@
+"""What every messaging option provides to the run: publish, consumers, replay, day-scale rules."""
+
+from __future__ import annotations
+
+__all__ = ["Option", "HOP"]
+
+#: One network hop, simulated seconds (the engine's default link latency).
+HOP = 0.001
+
+
+class Option:
+    """Base of the three options. Work that finds the option unavailable is parked, not polled:
+    it runs again when something changes (a restart, an election), so a broker that never comes
+    back leaves a quiet simulation, not a busy loop."""
+
+    name = ""
+
+    def __init__(self, sim, app, config) -> None:
+        self.sim, self.app, self.config = sim, app, config
+        self.producer = None
+        self.workload = None
+        self.consumers: list = []
+        self._parked: list = []
+        self.incidents: list[dict] = []
+
+    def park(self, fn, *args) -> None:
+        self._parked.append((fn, args))
+
+    def unpark(self) -> None:
+        parked, self._parked = self._parked, []
+        for fn, args in parked:
+            fn(*args)
+
+    def note(self, what: str, **detail) -> None:
+        """An incident worth a line on a plot: a rebalance, a failover, a replay."""
+        self.incidents.append({"time": self.sim.now, "what": what, **detail})
+
+    # -- the contract ----------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Consumers begin polling."""
+        for c in self.consumers:
+            c.poll()
+
+    def publish(self, msg) -> None:
+        """Send `msg` (again): it arrives one hop later."""
+        self.sim.at(HOP, self.arrive, msg)
+
+    def arrive(self, msg) -> None:
+        """`msg` reaches the option: store it, or park it when the option cannot take it."""
+        raise NotImplementedError
+
+    def replayable(self, since: float, at: float | None = None) -> list:
+        """The stored events emitted at or after `since` that a replay at time `at` (now) could read."""
+        raise NotImplementedError
+
+    def repair(self, since: float) -> None:
+        """The consumer bug is fixed: re-deliver what the option still holds from `since` on."""
+        raise NotImplementedError
+
+    def day_scale(self, workload, days: float) -> dict:
+        """Day-granular rules: {'stored_events', 'storage_bytes', 'storage_bytes_day_before'} at `days`."""
+        raise NotImplementedError
