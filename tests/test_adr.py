@@ -35,6 +35,8 @@ EXPECTED = {
     "review-date-without-a-date": [("bad-date", 28)],
     "superseded-without-link": [("superseded-without-link", 7)],
     "unknown-status": [("unknown-status", 7)],
+    "status-contradicts-link": [("status-contradicts-link", 9)],
+    "placeholder-context": [("empty-section", 9)],
 }
 
 
@@ -69,6 +71,9 @@ def test_messages_say_how_to_fix_it():
 
 def test_a_sound_log_passes_with_its_evidence_and_madr_front_matter():
     assert adr.check_adrs([FIXTURES / "valid"], evidence=True) == []
+    assert adr.check_adrs([FIXTURES / "valid-adr-tools"]) == []  # adr-tools spells it "Superceded"
+    # two directories are two logs: the same numbers in each are no duplicates
+    assert adr.check_adrs([FIXTURES / "valid", FIXTURES / "valid-adr-tools"]) == []
     madr = adr.parse_adr((FIXTURES / "valid" / "0003-madr-style.md").read_text())
     assert madr.status[0] == "Proposed" and madr.section("decision").heading == "Decision Outcome"
     first = adr.parse_adr((FIXTURES / "valid" / "0001-use-a-log-for-order-events.md").read_text())
@@ -146,3 +151,24 @@ def test_evidence_runs_the_messaging_options_with_their_faults(tmp_path):
     with pytest.raises(adr.EvidenceError, match="needs params: {option: ...}"):
         adr.run_block("model: messaging\nclaims: [lost_orders == 0]\n", tmp_path)
     assert adr.spec_problems("model: messaging\nclaims: [lost_order == 0]\n")[0].args[0].count("did you mean")
+
+
+def test_an_option_is_named_by_its_name_not_by_a_common_word_in_it(tmp_path):
+    text = (FIXTURES / "valid" / "0001-use-a-log-for-order-events.md").read_text()
+    text = text.replace("Superseded by [2. Keep orders in an event store](0002-keep-orders-in-an-event-store.md)",
+                        "Accepted")
+    text = text.replace("1. A queue (RabbitMQ)\n2. A log (Kafka)", "1. Publish after commit\n2. Change data capture")
+    path = tmp_path / "0001-outbox.md"
+    path.write_text(text.replace("We will use Kafka, keyed by order id.",
+                                 "We will write the event in the state change's own transaction."))
+    assert [p.code for p in adr.check_adrs([path])] == ["decision-names-no-option"]
+    path.write_text(text.replace("We will use Kafka, keyed by order id.", "We will use change data capture."))
+    assert adr.check_adrs([path]) == []
+
+
+def test_a_status_nobody_uses_is_reported_whole(tmp_path):
+    path = tmp_path / "0001-x.md"
+    path.write_text("---\nstatus: on hold\n---\n" + (FIXTURES / "valid" / "0003-madr-style.md").read_text()
+                    .split("---\n", 2)[2].replace("# 3.", "# 1."))
+    [problem] = adr.check_adrs([path])
+    assert problem.code == "unknown-status" and "'On hold'" in problem.message

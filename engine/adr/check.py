@@ -26,10 +26,11 @@ CODES = {
     "bad-filename": "The file is not named `NNNN-title-in-kebab-case.md`, or its number disagrees with the title's.",
     "duplicate-number": "Two ADRs in the log have the same number.",
     "missing-section": "A required section (Status, Context, Decision, Consequences) is missing.",
-    "empty-section": "A required section is there but says nothing.",
+    "empty-section": "A required section is there but says nothing (or only a placeholder: TBD, the template's text).",
     "duplicate-section": "A section appears twice.",
     "unknown-status": "The status is not Proposed, Accepted, Rejected, Deprecated or Superseded.",
     "superseded-without-link": "The status is Superseded but no `Superseded by` link says by what.",
+    "status-contradicts-link": "A `Superseded by` link in an ADR whose status is not Superseded.",
     "broken-link": "A `Supersedes` / `Superseded by` link names an ADR that is not in the log.",
     "one-way-link": "A supersession link whose target does not link back.",
     "bad-date": "A date that does not parse as YYYY-MM-DD.",
@@ -64,6 +65,18 @@ class Problem:
             f"{self.file}: error[{self.code}] {self.message}"
 
 
+#: What an unwritten section says: placeholders, and adr-tools' template sentences left as they were.
+_PLACEHOLDERS = {"tbd", "todo", "tbc", "n/a", "na", "…", "...", "-", "?", "xxx", "fixme", "we will …",
+                 "the issue motivating this decision, and any context that influences or constrains the decision.",
+                 "the change that we're proposing or have agreed to implement.",
+                 "what becomes easier or more difficult to do and any risks introduced by the change that will "
+                 "need to be mitigated."}
+
+
+def _unwritten(text: str) -> bool:
+    return re.sub(r"\s+", " ", _plain(text)).strip().strip("*_").lower() in _PLACEHOLDERS | {""}
+
+
 def _plain(text: str) -> str:
     """Markdown without HTML comments (a template's guidance is not content)."""
     return re.sub(r"<!--.*?-->", lambda m: "\n" * m.group(0).count("\n"), text, flags=re.S)  # keep lines
@@ -84,16 +97,18 @@ def _options(adr: ADR) -> list[str]:
     return [n for n in names if n.strip()]
 
 
-_GENERIC = {"the", "and", "with", "for", "use", "using", "traditional", "based", "purpose", "built", "option",
-            "platform", "approach", "system", "service", "services", "store", "queue", "message", "messages",
-            "event", "events", "streaming", "sourcing", "database", "tool", "tools", "model"}
-
-
 def _terms(option: str) -> list[str]:
-    """What naming an option looks like: its whole name, and each distinctive word of it (a product name)."""
+    """What naming an option looks like: its whole name, the names in its parentheses ("(RabbitMQ/AWS SQS)"),
+    and the proper nouns in it (a word capitalised after the first, or with capitals or digits inside) —
+    not its common words, which a decision may use about anything."""
     option = re.sub(r"[*_`]", "", option).strip()
-    words = [w for w in re.findall(r"[A-Za-z][\w.+#-]*", option) if len(w) >= 3 and w.lower() not in _GENERIC]
-    return [option.lower()] + [w.lower() for w in words]
+    terms = [option]
+    for inside in re.findall(r"\(([^)]*)\)", option):
+        terms += [t.strip() for t in re.split(r"[/,;]| or ", inside) if len(t.strip()) >= 2]
+    words = re.findall(r"[A-Za-z][\w.+#-]*", re.sub(r"\([^)]*\)", "", option))
+    terms += [w for k, w in enumerate(words) if len(w) >= 3 and (re.search(r"[A-Z].*[A-Z]|\d", w)
+                                                                  or (k > 0 and w[0].isupper()))]
+    return [t.lower() for t in terms]
 
 
 def _names_an_option(decision: str, options: list[str]) -> bool:
@@ -125,7 +140,7 @@ def _check_one(adr: ADR, path: pathlib.Path | None, out: list[Problem]) -> None:
         if s is None and not (name == "status" and adr.status[0]):
             add(0, "missing-section", f"no `## {name.capitalize()}` section (Nygard's sections: Title, Status, "
                                       "Context, Decision, Consequences)")
-        elif s is not None and not _plain(s.text).strip():
+        elif s is not None and _unwritten(s.text):
             add(s.line, "empty-section", f"`## {s.heading}` is empty: say {_EMPTY[name]}")
     status, line = adr.status
     if status is not None and status not in STATUSES:
@@ -134,6 +149,10 @@ def _check_one(adr: ADR, path: pathlib.Path | None, out: list[Problem]) -> None:
                                     + (f" ({hint})" if hint else ""))
     if status == "Superseded" and not any(link.kind == "superseded by" for link in adr.links):
         add(line, "superseded-without-link", "Superseded, but by what? Write `Superseded by [N. Title](NNNN-….md)`")
+    for link in adr.links:
+        if link.kind == "superseded by" and status not in (None, "Superseded"):
+            add(link.line, "status-contradicts-link", f"the status is {status} but this ADR is superseded by "
+                                                      f"{link.target!r}: make the status Superseded")
     for value, line in adr.dates:
         if not _date(value):
             add(line, "bad-date", f"date {value!r} does not parse: write it as YYYY-MM-DD, e.g. 2024-08-01")
@@ -188,8 +207,8 @@ def _number(adr: ADR, path: pathlib.Path | None) -> int | None:
 def check_adrs(paths, *, evidence: bool = False) -> list[Problem]:
     """Every problem in the given ADR files and directories (a directory: its NNNN-*.md files, as one log).
 
-    Links are resolved within the log formed by all the files given plus the other ADRs in their
-    directories. With `evidence`, every evidence block is run and each claim judged."""
+    Each directory is one log: numbers must be unique in it and links resolve within it (a file given alone
+    belongs to the log of its directory). With `evidence`, every evidence block is run and each claim judged."""
     files: list[pathlib.Path] = []
     for p in map(pathlib.Path, paths):
         files += sorted(p.glob("[0-9][0-9][0-9][0-9]-*.md")) if p.is_dir() else [p]
@@ -205,15 +224,16 @@ def check_adrs(paths, *, evidence: bool = False) -> list[Problem]:
             raise FileNotFoundError(f"{path}: {exc.strerror}") from None
         adrs[path] = parse_adr(text, str(path))
     # the log: these files and their neighbours, by number
-    log: dict[int, list[tuple[pathlib.Path, ADR]]] = {}
+    logs: dict[pathlib.Path, dict[int, list[tuple[pathlib.Path, ADR]]]] = {}  # directory → number → ADRs
     neighbours = {q for p in adrs for q in p.parent.glob("[0-9][0-9][0-9][0-9]-*.md")} - set(adrs)
     for path in sorted(set(adrs) | neighbours):
         adr = adrs.get(path) or parse_adr(path.read_text(encoding="utf-8", errors="replace"), str(path))
         n = _number(adr, path)
         if n is not None:
-            log.setdefault(n, []).append((path, adr))
+            logs.setdefault(path.parent, {}).setdefault(n, []).append((path, adr))
     for path, adr in adrs.items():
         _check_one(adr, path, out)
+        log = logs.get(path.parent, {})
         n = _number(adr, path)
         if n is not None and len(log.get(n, ())) > 1:
             others = ", ".join(p.name for p, _ in log[n] if p != path)

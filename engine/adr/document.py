@@ -35,7 +35,17 @@ ALIASES = {
 _TITLE = re.compile(r"^#\s+(?:(?:ADR[-\s]?)?0*(\d+)[.:]?\s+)?(.*?)\s*$", re.I)
 _HEADING = re.compile(r"^(#{2,6})\s+(.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^(```+|~~~+)\s*([\w-]*)")
-_LINK = re.compile(r"\b(superseded by|supersedes|amended by|amends)\b:?\s*(.*)", re.I)
+_LINK = re.compile(r"\b(super[sc]eded by|super[sc]edes|amended by|amends)\b:?\s*(.*)", re.I)
+#: adr-tools spells it "Superceded" (and "Supercedes"): read both spellings as the same thing.
+_SPELLING = {"superceded": "superseded", "supercedes": "supersedes", "superceded by": "superseded by"}
+_KNOWN = ("proposed", "accepted", "rejected", "deprecated", "superseded", "superceded")
+
+
+def _status_of(line: str) -> str:
+    words = re.findall(r"[A-Za-z]+", line)
+    if words and words[0].lower() in _KNOWN:
+        return _SPELLING.get(words[0].lower(), words[0].lower()).capitalize()
+    return " ".join(words).capitalize()
 _TARGET = re.compile(r"\]\(([^)\s]+)\)|\bADR[-\s]?0*(\d+)\b|\b0*(\d{1,4})[-.]", re.I)
 _DATE_LINE = re.compile(r"^date:\s*(.*?)\s*$", re.I)
 
@@ -102,19 +112,19 @@ class ADR:
 
     @property
     def status(self) -> tuple[str | None, int]:
-        """The status word and its line, from the Status section or else the front matter."""
+        """The status and its line, from the Status section or else the front matter: the first word when
+        it is a status people use (adr-tools writes "Superseded by [2. …](…)"), else the whole line."""
         s = self.section("status")
         if s is not None:
             for k, line in enumerate(s.body.splitlines()):
-                words = re.findall(r"[A-Za-z]+", line)
-                if words:
-                    return words[0].capitalize(), s.body_line + k
+                if re.search(r"[A-Za-z]", line) and not line.strip().startswith("<!--"):
+                    return _status_of(line), s.body_line + k
             return None, s.line
         if self.front_matter is not None:
             for k, line in enumerate(self.front_matter.splitlines()):
-                m = re.match(r"^status:\s*['\"]?([A-Za-z]+)", line.strip(), re.I)
-                if m:
-                    return m.group(1).capitalize(), self.front_matter_line + k
+                m = re.match(r"^status:\s*['\"]?(.*?)['\"]?\s*$", line.strip(), re.I)
+                if m and m.group(1):
+                    return _status_of(m.group(1)), self.front_matter_line + k
         return None, 0
 
     @property
@@ -135,7 +145,8 @@ class ADR:
             t = md_link or _TARGET.search(m.group(2))
             target = next((g for g in t.groups() if g), None) if t else m.group(2).strip()
             digits = re.match(r"^(?:.*/)?0*(\d+)", target or "")
-            out.append(Link(m.group(1).lower(), target or "", number, int(digits.group(1)) if digits else None))
+            kind = _SPELLING.get(m.group(1).lower(), m.group(1).lower())
+            out.append(Link(kind, target or "", number, int(digits.group(1)) if digits else None))
         return tuple(out)
 
 
