@@ -113,6 +113,8 @@ def _terms(option: str) -> list[str]:
 
 def _names_an_option(decision: str, options: list[str]) -> bool:
     text = re.sub(r"[*_`]", "", decision).lower()
+    if any(1 <= int(k) <= len(options) for k in re.findall(r"\boption\s+(\d+)\b", text)):
+        return True  # "option 2", in a numbered list of options
     return any(re.search(rf"(?<![\w-]){re.escape(t)}(?![\w-])", text) for o in options for t in _terms(o))
 
 
