@@ -164,6 +164,8 @@ def test_an_option_is_named_by_its_name_not_by_a_common_word_in_it(tmp_path):
     assert [p.code for p in adr.check_adrs([path])] == ["decision-names-no-option"]
     path.write_text(text.replace("We will use Kafka, keyed by order id.", "We will use change data capture."))
     assert adr.check_adrs([path]) == []
+    path.write_text(text.replace("We will use Kafka, keyed by order id.", "We take option 2."))
+    assert adr.check_adrs([path]) == []
 
 
 def test_a_status_nobody_uses_is_reported_whole(tmp_path):
