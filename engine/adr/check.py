@@ -30,7 +30,7 @@ CODES = {
     "duplicate-section": "A section appears twice.",
     "unknown-status": "The status is not Proposed, Accepted, Rejected, Deprecated or Superseded.",
     "superseded-without-link": "The status is Superseded but no `Superseded by` link says by what.",
-    "status-contradicts-link": "A `Superseded by` link in an ADR whose status is not Superseded.",
+    "status-contradicts-link": "A `Superseded by` link in an ADR not Superseded, or `Supersedes` in one not yet Accepted.",
     "broken-link": "A `Supersedes` / `Superseded by` link names an ADR that is not in the log.",
     "one-way-link": "A supersession link whose target does not link back.",
     "bad-date": "A date that does not parse as YYYY-MM-DD.",
@@ -102,7 +102,7 @@ def _terms(option: str) -> list[str]:
     and the proper nouns in it (a word capitalised after the first, or with capitals or digits inside) —
     not its common words, which a decision may use about anything."""
     option = re.sub(r"[*_`]", "", option).strip()
-    terms = [option]
+    terms = [option, re.split(r"\s*[(:—]\s*|\s+-\s+", option)[0]]  # and its name before "(", ":" or a dash
     for inside in re.findall(r"\(([^)]*)\)", option):
         terms += [t.strip() for t in re.split(r"[/,;]| or ", inside) if len(t.strip()) >= 2]
     words = re.findall(r"[A-Za-z][\w.+#-]*", re.sub(r"\([^)]*\)", "", option))
@@ -155,6 +155,9 @@ def _check_one(adr: ADR, path: pathlib.Path | None, out: list[Problem]) -> None:
         if link.kind == "superseded by" and status not in (None, "Superseded"):
             add(link.line, "status-contradicts-link", f"the status is {status} but this ADR is superseded by "
                                                       f"{link.target!r}: make the status Superseded")
+        elif link.kind == "supersedes" and status in ("Proposed", "Rejected"):
+            add(link.line, "status-contradicts-link", f"a {status.lower()} ADR supersedes nothing yet: "
+                                                      f"{link.target!r} stands until this one is Accepted")
     for value, line in adr.dates:
         if not _date(value):
             add(line, "bad-date", f"date {value!r} does not parse: write it as YYYY-MM-DD, e.g. 2024-08-01")
