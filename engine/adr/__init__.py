@@ -11,9 +11,9 @@ reruns. The command line: ``python -m engine adr new|list|check``.
 
 from .check import CODES, REQUIRED, STATUSES, Problem, check_adrs
 from .document import ADR, EvidenceBlock, Link, Section, canonical, parse_adr
-from .evidence import MODELS, Claim, ClaimResult, EvidenceError, parse_claim, run_block, spec_problems
+from .evidence import MODELS, Claim, ClaimResult, EvidenceError, measure, parse_claim, run_block, spec_problems
 from .log import TEMPLATE, list_adrs, new_adr
 
 __all__ = ["ADR", "Section", "EvidenceBlock", "Link", "parse_adr", "canonical", "check_adrs", "Problem", "CODES",
-           "REQUIRED", "STATUSES", "MODELS", "Claim", "ClaimResult", "EvidenceError", "parse_claim", "run_block",
+           "REQUIRED", "STATUSES", "MODELS", "Claim", "ClaimResult", "EvidenceError", "parse_claim", "measure", "run_block",
            "spec_problems", "new_adr", "list_adrs", "TEMPLATE"]

@@ -30,7 +30,7 @@ from ..durations import parse_duration
 from ..errors import WorkflowError, did_you_mean
 from ..yamlsafe import load_located
 
-__all__ = ["MODELS", "Claim", "ClaimResult", "parse_claim", "spec_problems", "run_block", "EvidenceError"]
+__all__ = ["MODELS", "Claim", "ClaimResult", "parse_claim", "spec_problems", "measure", "run_block", "EvidenceError"]
 
 
 class EvidenceError(ValueError):
@@ -151,9 +151,14 @@ class ClaimResult:
     measured: object
     held: bool
 
+    @property
+    def shown(self) -> str:
+        """The measured value with its unit, as a reader wants it."""
+        m = self.measured
+        return (f"{m:.4g}" if isinstance(m, float) else str(m)) + _suffix(self.claim.unit)
+
     def __str__(self) -> str:
-        shown = f"{self.measured:.4g}" if isinstance(self.measured, float) else str(self.measured)
-        return f"{'held' if self.held else 'BROKEN'}: {self.claim.text} (measured {shown}{_suffix(self.claim.unit)})"
+        return f"{'held' if self.held else 'BROKEN'}: {self.claim.text} (measured {self.shown})"
 
 
 def _suffix(unit: str) -> str:
@@ -246,8 +251,8 @@ def spec_problems(text: str) -> list[EvidenceError]:
     return out
 
 
-def run_block(text: str, base: pathlib.Path) -> list[ClaimResult]:
-    """Run the block's model and judge each claim; EvidenceError if it cannot run."""
+def measure(text: str, base: pathlib.Path) -> tuple[dict, list[ClaimResult]]:
+    """Run the block's model: every metric it measured, and each claim judged; EvidenceError if it cannot run."""
     spec, units = _spec(text)
     runner = MODELS[spec["model"]][0]
     try:
@@ -256,11 +261,17 @@ def run_block(text: str, base: pathlib.Path) -> list[ClaimResult]:
         raise
     except (ValueError, TypeError, KeyError, ImportError) as exc:  # the model refused its parameters
         raise EvidenceError(f"the {spec['model']} run failed: {exc}") from None
+    units = units if units is not None else {k: _unit_of(k, v) for k, v in measured.items()}
     results = []
     for text_ in spec["claims"]:
-        claim = parse_claim(text_, units if units is not None else {k: _unit_of(k, v) for k, v in measured.items()})
+        claim = parse_claim(text_, units)
         results.append(ClaimResult(claim, measured[claim.metric], claim.holds(measured[claim.metric])))
-    return results
+    return dict(measured), results
+
+
+def run_block(text: str, base: pathlib.Path) -> list[ClaimResult]:
+    """Run the block's model and judge each claim; EvidenceError if it cannot run."""
+    return measure(text, base)[1]
 
 
 def _unit_of(metric: str, value) -> str:

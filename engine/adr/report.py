@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from ..errors import WorkflowError
 from ..yamlsafe import load_located
 from .document import parse_adr
-from .evidence import MODELS, ClaimResult, EvidenceError, _suffix, parse_claim, spec_problems
+from .evidence import ClaimResult, EvidenceError, measure, spec_problems
 
 __all__ = ["BlockRun", "run_evidence", "fingerprint", "verdict_table", "for_engineers", "for_executives",
            "for_auditors", "by_option", "NAMES", "FAULT_PARAMS"]
@@ -125,15 +125,10 @@ def _run(text: str, line: int, number: int, source: str, base: pathlib.Path) -> 
     if problems:
         return BlockRun(**head, results=(), metrics={}, error=str(problems[0]))
     try:
-        measured = MODELS[spec["model"]][0](spec, base)
+        measured, results = measure(text, base)
     except EvidenceError as err:
         return BlockRun(**head, results=(), metrics={}, error=str(err))
-    except (ValueError, TypeError, KeyError, ImportError) as exc:  # the model refused its parameters
-        return BlockRun(**head, results=(), metrics={}, error=f"the {spec['model']} run failed: {exc}")
-    units = MODELS[spec["model"]][1]
-    results = tuple(ClaimResult(c, measured[c.metric], c.holds(measured[c.metric]))
-                    for c in (parse_claim(t, units) for t in spec["claims"]))
-    return BlockRun(**head, results=results, metrics=dict(measured))
+    return BlockRun(**head, results=tuple(results), metrics=measured)
 
 
 def _spec(text: str) -> dict:
@@ -148,8 +143,7 @@ def _spec(text: str) -> dict:
 # -- engineers: the ADR itself, each claim with its verdict ------------------------------------------------
 
 def _shown(r: ClaimResult) -> str:
-    m = r.measured
-    return (f"{m:.4g}" if isinstance(m, float) else str(m)) + _suffix(r.claim.unit)
+    return r.shown
 
 
 def verdict_table(run: BlockRun) -> str:
