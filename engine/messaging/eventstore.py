@@ -26,10 +26,9 @@ import zlib
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from ..sim import Node
 from . import _check
 from .consumer import Consumer
-from .option import HOP, Option
+from .option import HOP, BrokerNode, Option
 from .workload import DAY
 
 __all__ = ["EventStoreConfig", "EventStoreOption", "StreamStore", "WrongExpectedVersion", "NO_STREAM", "ANY"]
@@ -127,18 +126,6 @@ class EventStoreConfig:
             _check.number("max_age_days", self.max_age_days, low=0, low_open=True)
 
 
-class EsNode(Node):
-    def __init__(self, sim, name: str, option: "EventStoreOption") -> None:
-        super().__init__(sim, name)
-        self.option = option
-
-    def on_crash(self) -> None:
-        self.option.node_crashed(self.name)
-
-    def on_restart(self) -> None:
-        self.option.node_restarted(self.name)
-
-
 class Subscriber(Consumer):
     """A catch-up subscription over one share of the streams, checkpointing after each batch."""
 
@@ -203,7 +190,7 @@ class EventStoreOption(Option):
     def __init__(self, sim, app, config: EventStoreConfig, consumers: int) -> None:
         super().__init__(sim, app, config)
         self.store = StreamStore()
-        self.nodes = [sim.add(EsNode(sim, f"broker-{k + 1}", self)) for k in range(config.nodes)]
+        self.nodes = [sim.add(BrokerNode(sim, f"broker-{k + 1}", self)) for k in range(config.nodes)]
         self.leader: str | None = self.nodes[0].name
         self.committed = 0                      # $all positions below it are held by a majority
         self.in_sync_at = {n.name: 0.0 for n in self.nodes}

@@ -28,10 +28,9 @@ import zlib
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
-from ..sim import Node
 from . import _check
 from .group import Group, LogConsumer
-from .option import HOP, Option
+from .option import HOP, BrokerNode, Option
 from .workload import DAY
 
 __all__ = ["LogConfig", "LogOption", "Partition"]
@@ -128,25 +127,13 @@ class Partition:
         self.waiting: list = []      # consumers waiting for the high watermark to move
 
 
-class LogBroker(Node):
-    def __init__(self, sim, name: str, option: "LogOption") -> None:
-        super().__init__(sim, name)
-        self.option = option
-
-    def on_crash(self) -> None:
-        self.option.broker_crashed(self.name)
-
-    def on_restart(self) -> None:
-        self.option.broker_restarted(self.name)
-
-
 class LogOption(Option):
     name = "log"
 
     def __init__(self, sim, app, config: LogConfig, consumers: int) -> None:
         super().__init__(sim, app, config)
         c = config
-        self.brokers = [sim.add(LogBroker(sim, f"broker-{k + 1}", self)) for k in range(c.brokers)]
+        self.brokers = [sim.add(BrokerNode(sim, f"broker-{k + 1}", self)) for k in range(c.brokers)]
         names = [b.name for b in self.brokers]
         self.partitions = [Partition(i, [names[(i + r) % c.brokers] for r in range(c.replication_factor)])
                            for i in range(c.partitions)]
@@ -203,7 +190,7 @@ class LogOption(Option):
             c.poll()
 
     # -- brokers failing ---------------------------------------------------------------------------------
-    def broker_crashed(self, b: str) -> None:
+    def node_crashed(self, b: str) -> None:
         sim, cfg = self.sim, self.config
         for p in self.partitions:
             if p.leader == b:
@@ -246,7 +233,7 @@ class LogOption(Option):
             self.note("isr shrink", partition=p.index, broker=b)
             self._advance(p)
 
-    def broker_restarted(self, b: str) -> None:
+    def node_restarted(self, b: str) -> None:
         sim = self.sim
         self.in_sync_at[b] = sim.now + self.config.replication_lag  # catching up takes a fetch
         for p in self.partitions:

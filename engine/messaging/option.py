@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
-__all__ = ["Option", "HOP"]
+from ..sim import Node
+
+__all__ = ["Option", "BrokerNode", "HOP"]
 
 #: One network hop, simulated seconds (the engine's default link latency).
 HOP = 0.001
+
+
+class BrokerNode(Node):
+    """A broker node of any option: its crash and restart are the option's to handle."""
+
+    def __init__(self, sim, name: str, option: "Option") -> None:
+        super().__init__(sim, name)
+        self.option = option
+
+    def on_crash(self) -> None:
+        self.option.node_crashed(self.name)
+
+    def on_restart(self) -> None:
+        self.option.node_restarted(self.name)
 
 
 class Option:

@@ -29,10 +29,10 @@ from __future__ import annotations
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 
-from ..sim import Deadlines, Node
+from ..sim import Deadlines
 from . import _check
 from .consumer import Consumer
-from .option import HOP, Option
+from .option import HOP, BrokerNode, Option
 from .workload import DAY
 
 __all__ = ["QueueConfig", "QueueOption"]
@@ -103,20 +103,6 @@ class _Entry:
         self.id, self.msg, self.enq = msg.id, msg, enq
         self.receives = self.token = 0
         self.consumer = None
-
-
-class QueueNode(Node):
-    """A broker node; the queue is served by one of them at a time (the leader)."""
-
-    def __init__(self, sim, name: str, option: "QueueOption") -> None:
-        super().__init__(sim, name)
-        self.option = option
-
-    def on_crash(self) -> None:
-        self.option.node_crashed(self.name)
-
-    def on_restart(self) -> None:
-        self.option.node_restarted(self.name)
 
 
 class QueueBroker:
@@ -321,7 +307,7 @@ class QueueOption(Option):
 
     def __init__(self, sim, app, config: QueueConfig, consumers: int) -> None:
         super().__init__(sim, app, config)
-        self.nodes = [sim.add(QueueNode(sim, f"broker-{k + 1}", self)) for k in range(config.nodes)]
+        self.nodes = [sim.add(BrokerNode(sim, f"broker-{k + 1}", self)) for k in range(config.nodes)]
         self.leader: str | None = self.nodes[0].name
         self.broker = QueueBroker(sim, self)
         self.consumers = [sim.add(QueueConsumer(sim, f"consumer-{k + 1}", app, self)) for k in range(consumers)]
