@@ -17,8 +17,6 @@ The parts, one concept each:
   source, stimulus, artifact, environment, response, and a response measure — here a claim in the
   syntax of an ADR's evidence block (``p95_latency < 5s``), judged on every run given (the worst run
   decides), so a scenario's measure can be pasted into an ADR and rerun by ``adr check --evidence``.
-  `max_delay` is one measure the messaging metrics do not give: the worst wait from the order service
-  to a consumer, which sees an outage that makes the order service hold its events.
 * **Scores and weights**: `value` and `normalise` turn a measure into a score in [0, 1], either
   against anchors from the requirements (best, worst) or by min–max over the options; a
   `DecisionMatrix` holds options × criteria scores and one weight per criterion (normalised to sum
@@ -45,7 +43,7 @@ from fractions import Fraction
 
 from .errors import did_you_mean
 
-__all__ = ["QualityScenario", "quality_scenario", "scenario_table", "max_delay", "value", "normalise",
+__all__ = ["QualityScenario", "quality_scenario", "scenario_table", "value", "normalise",
            "DecisionMatrix", "Flip", "Sensitivity", "stale_read_fraction", "stale_by_age"]
 
 # -- quality-attribute scenarios -------------------------------------------------------------------------
@@ -205,24 +203,6 @@ def _show(v) -> str:
 
 def _isnan(v) -> bool:
     return isinstance(v, float) and math.isnan(v)
-
-
-def max_delay(run) -> float:
-    """The longest any event waited, in seconds, from the order service's first attempt to emit it to its
-    first apply by a consumer (events never applied are left out; NaN if none was applied).
-
-    A response measure taken where the business sees the response: `p95_latency` hides a short outage in
-    its top 5 %, and `max_consumer_lag_time` starts when the option stores the event, so an option that
-    cannot take events for a while (a failover) makes the order service wait, and neither shows it.
-    `run` is a MessagingRun (engine.simulate_messaging).
-    """
-    if not hasattr(run, "applies") or not hasattr(run, "emitted"):
-        raise ValueError(f"max_delay takes a MessagingRun (from engine.simulate_messaging), got {type(run).__name__}")
-    first: dict = {}
-    for t, _consumer, order, seq, *_ in run.applies:
-        first.setdefault((order, seq), t)
-    waits = [first[(e["order"], e["seq"])] - e["emitted"] for e in run.emitted if (e["order"], e["seq"]) in first]
-    return max(waits) if waits else (math.nan if run.emitted else 0.0)
 
 
 # -- from a measure to a score ----------------------------------------------------------------------------

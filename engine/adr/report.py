@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import pathlib
 from dataclasses import dataclass, field
@@ -360,6 +361,8 @@ def _pct(p: float) -> str:
 
 
 def _wait(s: float) -> str:
+    if math.isinf(s):
+        return "for ever (some events were never applied)"
     if s < 1:
         return "under a second"
     if s < 90:

@@ -8,7 +8,8 @@
 * The cluster ("broker-1".."broker-3") commits a write once a majority holds it (a follower holds
   it `replication_lag` seconds after the leader); only committed events are acknowledged and read.
   A leader crash loses only unacknowledged appends, which the writer retries with the new leader,
-  elected `failover` seconds later. A dead follower does not stall writes while a majority lives.
+  elected `failover` seconds later. A dead or stalled follower does not hold writes back while a
+  majority lives.
 * Catch-up subscriptions: each consumer reads the committed events of its share of the streams
   (streams split by a stable hash) from its own checkpoint, in commit order — so every order's
   events arrive in order. The checkpoint is the consumer's to store (after each batch here); after
@@ -221,7 +222,8 @@ class EventStoreOption(Option):
         lag, now = self.config.replication_lag, self.sim.now
         if self.leader is None:
             return
-        holders = 1 + sum(1 for n in self.nodes if n.name != self.leader and n.up and now >= self.in_sync_at[n.name])
+        holders = 1 + sum(1 for n in self.nodes if n.name != self.leader and n.up and now >= self.in_sync_at[n.name]
+                          and n.name not in self.stalled)
         if holders < self.majority:
             return
         store, waiting, share_of = self.store.all, self.waiting, self.share_of
@@ -258,6 +260,12 @@ class EventStoreOption(Option):
         self.note("leader elected", broker=self.leader)
         self._advance()
         self.unpark()
+
+    def node_resumed(self, name: str) -> None:
+        super().node_resumed(name)
+        if self.sim.nodes[name].up:
+            self.in_sync_at[name] = self.sim.now + self.config.replication_lag
+            self.sim.at(self.config.replication_lag, self._advance)
 
     def node_restarted(self, name: str) -> None:
         self.in_sync_at[name] = self.sim.now + self.config.replication_lag

@@ -10,8 +10,12 @@
   as soon as the leader appended. When a leader crashes, the records its followers did not yet
   hold are gone: with acks=1 the producer was already told they were written (lost orders); with
   acks=all it was not, and sends them again to the new leader, elected `failover` seconds later.
-  A dead follower stays in the in-sync set for `replica_lag_max` seconds, and acks=all waits for
-  it that long. With fewer in-sync replicas than `min_insync_replicas`, acks=all writes are refused
+  The controller fences a dead broker at the same moment (its session has expired), so a dead
+  follower leaves every in-sync set `failover` seconds after the crash, and acks=all waits for it
+  until then. A follower that stops fetching but stays registered (`follower_stall`: a stuck
+  fetcher thread, a slow disk, a broken link to one leader) is not fenced: it stays in the in-sync
+  set for `replica_lag_max` seconds and holds the high watermark — and every acks=all write —
+  that long. With fewer in-sync replicas than `min_insync_replicas`, acks=all writes are refused
   and retried.
 * Retention and compaction are applied when a replay asks for data (there is no background
   cleaner): records older than `retention_hours` (or beyond `retention_bytes` per partition) are
@@ -48,10 +52,15 @@ __all__ = ["LogConfig", "LogOption", "Partition"]
 # - replica.lag.time.max.ms = 30,000: a follower that has not caught up for that long leaves the ISR;
 #   consumers read only up to the high watermark:
 #   https://kafka.apache.org/documentation/#brokerconfigs_replica.lag.time.max.ms
+# - KRaft: a broker whose heartbeats stop is fenced after broker.session.timeout.ms = 9,000 (heartbeats every
+#   broker.heartbeat.interval.ms = 2,000); the controller then removes it from every ISR and moves its leaderships:
+#   https://kafka.apache.org/documentation/#brokerconfigs_broker.session.timeout.ms
+#   https://cwiki.apache.org/confluence/display/KAFKA/KIP-631%3A+The+Quorum-based+Kafka+Controller
 # - unclean.leader.election.enable = false: only an in-sync replica may become leader:
 #   https://kafka.apache.org/documentation/#topicconfigs_unclean.leader.election.enable
 # Model choices, not Kafka defaults: partitions (Kafka's num.partitions is 1; 6 lets 3 consumers share),
-# replication_lag (how far followers trail), failover (fencing a dead broker and electing a leader).
+# replication_lag (how far followers trail), failover (fencing a dead broker — its session timeout — and
+# electing leaders: 10 s against KRaft's 9 s session timeout).
 POLICIES = ("delete", "compact", "compact,delete")
 
 
@@ -174,8 +183,9 @@ class LogOption(Option):
         """Move the high watermark over every record all in-sync replicas now hold."""
         sim, lag = self.sim, self.config.replication_lag
         now = sim.now
-        if p.leader is None or any(not sim.nodes[b].up or now < self.in_sync_at[b] for b in p.isr):
-            return  # a dead or lagging in-sync replica holds the watermark back
+        if p.leader is None or any(not sim.nodes[b].up or now < self.in_sync_at[b]
+                                   or (b in self.stalled and b != p.leader) for b in p.isr):
+            return  # a dead, stalled or lagging in-sync replica holds the watermark back
         hw0 = p.hw
         while p.hw < len(p.ts) and p.ts[p.hw] + lag <= now:
             if self.config.acks == "all":
@@ -212,7 +222,7 @@ class LogOption(Option):
                 self.note("leader lost", partition=p.index, broker=b)
                 sim.at(cfg.failover, self._elect, p)
             elif b in p.isr:
-                sim.at(cfg.replica_lag_max, self._shrink, p, b, sim.nodes[b].epoch)
+                sim.at(cfg.failover, self._shrink, p, b, sim.nodes[b].epoch)  # fenced with the elections
 
     def _elect(self, p: Partition) -> None:
         if p.leader is not None:
@@ -233,6 +243,24 @@ class LogOption(Option):
             self.note("isr shrink", partition=p.index, broker=b)
             self._advance(p)
 
+    def node_stalled(self, b: str) -> None:
+        super().node_stalled(b)
+        for p in self.partitions:
+            if b in p.isr and b != p.leader:
+                self.sim.at(self.config.replica_lag_max, self._drop_laggard, p, b, self.stalled[b])
+
+    def _drop_laggard(self, p: Partition, b: str, stall: int) -> None:
+        """replica.lag.time.max.ms has passed and the follower has not caught up: out of the in-sync set."""
+        if self.stalled.get(b) == stall and b in p.isr and b != p.leader and len(p.isr) > 1:
+            p.isr.remove(b)
+            self.note("isr shrink", partition=p.index, broker=b)
+            self._advance(p)
+
+    def node_resumed(self, b: str) -> None:
+        super().node_resumed(b)
+        if self.sim.nodes[b].up:
+            self.node_restarted(b)  # catches up with one fetch and rejoins the in-sync sets
+
     def node_restarted(self, b: str) -> None:
         sim = self.sim
         self.in_sync_at[b] = sim.now + self.config.replication_lag  # catching up takes a fetch
@@ -240,6 +268,7 @@ class LogOption(Option):
             if b in p.replicas:
                 if b not in p.isr:
                     p.isr.append(b)
+                    self.note("isr expand", partition=p.index, broker=b)
                 sim.at(self.config.replication_lag, self._advance, p)
                 if p.leader is None:
                     sim.at(self.config.replication_lag, self._elect, p)

@@ -3,11 +3,16 @@
 From the simulated window (message by message):
 
 * ``throughput`` — distinct events applied per second, from the first emit to the last first apply;
-  ``peak_throughput`` — the most in any 60-second bucket.
-* ``p95_latency`` — seconds from the order step happening (the event's due time) to the event's
-  first apply: it includes the order service waiting for the option to acknowledge the step before.
+  ``peak_throughput`` — the most in any minute (60-second buckets from time 0), per second; over the
+  whole span when it is shorter than a minute.
+* ``p95_latency`` and ``max_latency`` — seconds from the order step happening (the event's due time)
+  to the event's first apply: it includes the order service waiting for the option to acknowledge
+  the step before. An event never applied (lost, dead-lettered, or still waiting when the run has
+  nothing left to do) has an infinite latency: it counts, so a run that strands orders cannot
+  report a good percentile.
 * ``max_consumer_lag`` — the most events held by the option but not yet applied, at any moment;
-  ``max_consumer_lag_time`` — the longest any event waited there (s).
+  ``max_consumer_lag_time`` — the longest any event waited there (s); infinite when a stored event
+  was never applied, lost or dead-lettered.
 * ``lost_orders`` — orders with an event the option accepted and then lost, never applied;
   ``dead_lettered_orders`` — with an event in the dead-letter queue (applied or not);
   ``unprocessed_orders`` — with an event neither applied, lost nor dead-lettered at the end.
@@ -35,7 +40,7 @@ __all__ = ["window_metrics", "day_metrics", "first_applies", "lag_series", "METR
 
 #: metric -> unit ("1/s", "s", "count", "bool", "%", "GB", "GB/day").
 METRICS = {
-    "throughput": "1/s", "peak_throughput": "1/s", "p95_latency": "s", "max_consumer_lag": "count",
+    "throughput": "1/s", "peak_throughput": "1/s", "p95_latency": "s", "max_latency": "s", "max_consumer_lag": "count",
     "max_consumer_lag_time": "s", "lost_orders": "count", "duplicated_orders": "count",
     "ordering_violations": "count", "dead_lettered_orders": "count", "unprocessed_orders": "count",
     "wrong_state_orders": "count", "rebuilt": "bool", "audit_completeness_pct": "%", "storage_gb": "GB",
@@ -62,12 +67,14 @@ def window_metrics(emitted: list, applies: list, *, bug: dict | None, idempotent
         state[m.order] = (m.seq, wrong)
     applied = [m for m in emitted if m.id in first]
 
-    lat = [first[m.id] - m.due for m in applied]
-    waits = [first[m.id] - m.stored for m in applied if m.stored is not None]
+    lat = [first[m.id] - m.due if m.id in first else math.inf for m in emitted]
+    waits = [first[m.id] - m.stored if m.id in first else math.inf for m in emitted
+             if m.stored is not None and m.lost is None and m.dead is None]
     span = (max(first.values()) - min(m.t for m in emitted)) if applied else 0.0
     buckets: dict[int, int] = {}
     for t in first.values():
         buckets[int(t // 60)] = buckets.get(int(t // 60), 0) + 1
+    minute = min(60.0, span) if span > 0 else 60.0
 
     truth: dict[int, int] = {}
     lost, dead, unprocessed = {}, {}, {}
@@ -85,8 +92,9 @@ def window_metrics(emitted: list, applies: list, *, bug: dict | None, idempotent
     wrong_state = [o for o in sorted(orders) if state.get(o) != (truth.get(o), False)]
     return {
         "throughput": len(applied) / span if span > 0 else 0.0,
-        "peak_throughput": max(buckets.values()) / 60.0 if buckets else 0.0,
+        "peak_throughput": max(buckets.values()) / minute if buckets else 0.0,
         "p95_latency": percentile(lat, 95),
+        "max_latency": max(lat, default=math.nan),
         "max_consumer_lag": max((n for _, n in (lag if lag is not None else lag_series(emitted, first))),
                                 default=0),
         "max_consumer_lag_time": max(waits) if waits else 0.0,

@@ -38,6 +38,8 @@ class Option:
         self.consumers: list = []
         self._parked: list = []
         self.incidents: list[dict] = []
+        self.stalled: dict[str, int] = {}   # broker -> which stall (a token for timers set during it)
+        self._stalls = 0
 
     def park(self, fn, *args) -> None:
         self._parked.append((fn, args))
@@ -64,6 +66,18 @@ class Option:
     def arrive(self, msg) -> None:
         """`msg` reaches the option: store it, or park it when the option cannot take it."""
         raise NotImplementedError
+
+    def node_stalled(self, name: str) -> None:
+        """`name` stops replicating but stays up and keeps its session: nothing fences it (a gray
+        failure). An option whose writes wait for a majority commits without it; the log overrides."""
+        self._stalls += 1
+        self.stalled[name] = self._stalls
+        self.note("follower stalled", broker=name)
+
+    def node_resumed(self, name: str) -> None:
+        """`name` replicates again."""
+        self.stalled.pop(name, None)
+        self.note("follower resumed", broker=name)
 
     def replayable(self, since: float, at: float | None = None) -> list:
         """The stored events emitted at or after `since` that a replay at time `at` (now) could read."""

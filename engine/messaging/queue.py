@@ -21,7 +21,8 @@ The queue is replicated on `nodes` brokers ("broker-1"..) and served by one of t
 that node loses no stored message (SQS stores redundantly; a RabbitMQ quorum queue replicates to a
 majority), but publishes, receives and deletes fail until another node serves the queue,
 `failover` seconds later (one node: until it restarts). RabbitMQ then requeues every unacked
-message (its connections were reset); SQS's visibility timers simply run on.
+message (its connections were reset); SQS's visibility timers simply run on. A follower that stalls
+(`follower_stall`) changes nothing: a quorum queue confirms a publish once a majority holds it.
 """
 
 from __future__ import annotations

@@ -62,7 +62,8 @@ class MessagingRun:
 
 def simulate_messaging(option: str, *, workload=None, faults=None, seed: int = 0, days: float = 30,
                        consumers: int = 3, service_time=0.02, idempotent: bool = False, broker_crash=None,
-                       consumer_crash=None, consumer_bug=None, slow_consumer=None, **option_params) -> MessagingRun:
+                       follower_stall=None, consumer_crash=None, consumer_bug=None, slow_consumer=None,
+                       **option_params) -> MessagingRun:
     """Run `workload` through `option` ("queue", "log" or "eventstore") and measure it.
 
     Parameters are plain values (str, int, float, bool, dict, list); times are simulated seconds,
@@ -77,6 +78,9 @@ def simulate_messaging(option: str, *, workload=None, faults=None, seed: int = 0
     * `consumers` — how many consumers (1–64). `service_time` — median seconds to apply one event.
     * `idempotent` — the consumer skips an event it already applied (a dedupe table).
     * `broker_crash` — {"at", "restart_after" (None: never), "node" ("broker-1")}.
+    * `follower_stall` — {"at", "duration" (60 s; None: for ever), "node" ("broker-2")}: the broker stays
+      up and registered but stops replicating — a gray failure nothing fences. The log's in-sync sets
+      keep it for `replica_lag_max`; the queue and the event store commit on a majority without it.
     * `consumer_crash` — {"at", "restart_after" (30 s; None: never), "consumer" ("consumer-1")}:
       it crashes mid-batch, right after applying an event it has not acknowledged yet.
     * `consumer_bug` — [start, end] or {"start", "end", "repair_after" (0 s)}: consumers write a wrong
@@ -102,6 +106,7 @@ def simulate_messaging(option: str, *, workload=None, faults=None, seed: int = 0
         raise ValueError(f"idempotent must be true or false, got {idempotent!r}")
     plan = _fault_plan(faults, broker_crash)
     crash, bug, slow = _consumer_crash(consumer_crash), _bug(consumer_bug), _slow(slow_consumer)
+    stall = _stall(follower_stall)
 
     sim = Simulation(seed=seed, faults=plan)
     app = App(sim, service_time=service_time, slow=slow, crash=crash, bug=bug)
@@ -110,6 +115,13 @@ def simulate_messaging(option: str, *, workload=None, faults=None, seed: int = 0
     for name, what in (("consumer_crash", crash), ("slow_consumer", slow)):
         if what and what["consumer"] not in sim.nodes:
             raise ValueError(f"{name} names {what['consumer']!r}; the consumers are consumer-1..consumer-{consumers}")
+    if stall:
+        brokers = [n for n in sim.nodes if n.startswith("broker-")]
+        if stall["node"] not in brokers:
+            raise ValueError(f"follower_stall names {stall['node']!r}; the brokers are {', '.join(brokers)}")
+        sim.at(stall["at"], model.node_stalled, stall["node"])
+        if stall["duration"] is not None:
+            sim.at(stall["at"] + stall["duration"], model.node_resumed, stall["node"])
     producer = model.producer = Producer(sim, model, wl.generate(sim.rng))
     sim.arm_faults()
     producer.start()
@@ -124,7 +136,7 @@ def simulate_messaging(option: str, *, workload=None, faults=None, seed: int = 0
     dm = day_metrics(model.day_scale(wl, days), wl, days, emitted)
     settings = {"option": option, "seed": seed, "days": days, "consumers": consumers, "service_time": service_time,
                 "idempotent": idempotent, "workload": _plain(wl.__dict__), "config": _plain(config.__dict__),
-                "faults": plan.to_dicts(), "consumer_crash": crash, "consumer_bug": bug, "slow_consumer": slow}
+                "faults": plan.to_dicts(), "follower_stall": stall, "consumer_crash": crash, "consumer_bug": bug, "slow_consumer": slow}
     return MessagingRun(option, settings, wm, dm, sim.trace,
                         [(t, c, m.order, m.seq, m.kind, r, w) for t, c, m, r, w in app.applies],
                         [{"id": m.id, "order": m.order, "seq": m.seq, "kind": m.kind, "emitted": m.t,
@@ -190,6 +202,17 @@ def _consumer_crash(spec) -> dict | None:
             "restart_after": None if restart is None else _check.seconds("consumer_crash restart_after", restart,
                                                                          allow_zero=False),
             "consumer": str(spec.get("consumer", "consumer-1"))}
+
+
+def _stall(spec) -> dict | None:
+    if spec is None:
+        return None
+    _check.keys("follower_stall", spec, ("at", "duration", "node"))
+    duration = spec.get("duration", 60.0)
+    return {"at": _check.seconds("follower_stall at", spec.get("at", 0.0)),
+            "duration": None if duration is None else _check.seconds("follower_stall duration", duration,
+                                                                      allow_zero=False),
+            "node": str(spec.get("node", "broker-2"))}
 
 
 def _bug(spec) -> dict | None:
