@@ -27,7 +27,8 @@ lab: setup
 # NBVAL_CHECK_OUTPUT must reproduce their committed output exactly.
 test: setup polyglot
 	$(PY) -m pytest
-	SDE_PROGRESS=$$(mktemp -u) $(PY) -m pytest --nbval-lax --nbval-current-env notebooks exercises solutions
+	SDE_PROGRESS=$$(mktemp -u) $(PY) -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
+	  notebooks exercises solutions
 
 # Re-execute every notebook top to bottom in a fresh kernel and save its outputs; Phase 2's live runs
 # are recorded (polyglot/recorded/) for machines without Go, Rust or Node.
@@ -46,6 +47,7 @@ bench: setup
 	$(PY) bench/bench_dashboard.py
 	$(PY) bench/bench_polyglot.py
 	$(PY) bench/bench_native.py
+	$(PY) bench/bench_messaging.py
 
 # Exercises are generated from solutions (never edited by hand); each notebook then runs in a fresh
 # kernel with a fresh progress file, as a learner would first open it.

@@ -13,6 +13,9 @@
   offsets are reset for a replay, every member finishes its batch, commits, and waits; members
   learn of a rebalance through their next heartbeat, so the pause lasts at least
   `heartbeat_interval`. Then partitions are assigned again and reading resumes from committed offsets.
+  Incremental protocols pause less — the cooperative-sticky assignor (KIP-429) revokes only the
+  partitions that move, and the consumer protocol of KIP-848 (Kafka 4.0) has the broker reassign
+  them one member at a time — but a dead member's partitions still wait for its session to expire.
 """
 
 from __future__ import annotations

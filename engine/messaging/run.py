@@ -105,8 +105,9 @@ def simulate_messaging(option: str, *, workload=None, faults=None, seed: int = 0
     if not isinstance(idempotent, bool):
         raise ValueError(f"idempotent must be true or false, got {idempotent!r}")
     plan = _fault_plan(faults, broker_crash)
-    crash, bug, slow = _consumer_crash(consumer_crash), _bug(consumer_bug), _slow(slow_consumer)
-    stall = _stall(follower_stall)
+    crash = _timed("consumer_crash", consumer_crash, ("restart_after", 30.0), ("consumer", "consumer-1"))
+    stall = _timed("follower_stall", follower_stall, ("duration", 60.0), ("node", "broker-2"))
+    bug, slow = _bug(consumer_bug), _slow(slow_consumer)
 
     sim = Simulation(seed=seed, faults=plan)
     app = App(sim, service_time=service_time, slow=slow, crash=crash, bug=bug)
@@ -183,36 +184,22 @@ def _fault_plan(faults, broker_crash) -> FaultPlan:
         if f.kind != "crash" or f.at is None:
             raise ValueError(f"faults[{i}]: a messaging run takes crashes at a time ('crash: broker-1, at: 20m'), "
                              f"got {f.to_dict()}; for slowness use slow_consumer")
-    if broker_crash is not None:
-        _check.keys("broker_crash", broker_crash, ("at", "restart_after", "node"))
-        restart = broker_crash.get("restart_after", 60.0)
-        plan = plan.crash(str(broker_crash.get("node", "broker-1")),
-                          at=_check.seconds("broker_crash at", broker_crash.get("at", 0.0)),
-                          restart_after=None if restart is None else _check.seconds(
-                              "broker_crash restart_after", restart, allow_zero=False))
+    crash = _timed("broker_crash", broker_crash, ("restart_after", 60.0), ("node", "broker-1"))
+    if crash is not None:
+        plan = plan.crash(crash["node"], at=crash["at"], restart_after=crash["restart_after"])
     return plan
 
 
-def _consumer_crash(spec) -> dict | None:
+def _timed(name: str, spec, span: tuple, who: tuple) -> dict | None:
+    """A fault mapping {"at", span, who}: `span` and `who` are (key, default); a span of None means for ever."""
     if spec is None:
         return None
-    _check.keys("consumer_crash", spec, ("at", "restart_after", "consumer"))
-    restart = spec.get("restart_after", 30.0)
-    return {"at": _check.seconds("consumer_crash at", spec.get("at", 0.0)),
-            "restart_after": None if restart is None else _check.seconds("consumer_crash restart_after", restart,
-                                                                         allow_zero=False),
-            "consumer": str(spec.get("consumer", "consumer-1"))}
-
-
-def _stall(spec) -> dict | None:
-    if spec is None:
-        return None
-    _check.keys("follower_stall", spec, ("at", "duration", "node"))
-    duration = spec.get("duration", 60.0)
-    return {"at": _check.seconds("follower_stall at", spec.get("at", 0.0)),
-            "duration": None if duration is None else _check.seconds("follower_stall duration", duration,
-                                                                      allow_zero=False),
-            "node": str(spec.get("node", "broker-2"))}
+    (span_key, span_default), (who_key, who_default) = span, who
+    _check.keys(name, spec, ("at", span_key, who_key))
+    length = spec.get(span_key, span_default)
+    return {"at": _check.seconds(f"{name} at", spec.get("at", 0.0)),
+            span_key: None if length is None else _check.seconds(f"{name} {span_key}", length, allow_zero=False),
+            who_key: str(spec.get(who_key, who_default))}
 
 
 def _bug(spec) -> dict | None:
