@@ -45,6 +45,12 @@ def test_first_code_cell_is_the_shared_import_cell(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_a_notebook_opens_with_its_title(path):
+    first = cells(path)[0]
+    assert first["cell_type"] == "markdown" and source(first).startswith("# "), "the first cell is the title"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
 def test_executed_once_top_to_bottom_without_errors(path):
     counts = [c["execution_count"] for c in code(path) if source(c).strip()]
     assert counts == list(range(1, len(counts) + 1)), "run it top to bottom in a fresh kernel (make notebooks)"
