@@ -6,17 +6,14 @@ or a fact of the trace — with the bug present, and shows the evidence gone wit
 masking one fixed. Skipped when the port is not built, unless SDE_REQUIRE_POLYGLOT=1.
 """
 
-import sys
 
 import pytest
 
 import engine
 from engine.external import ExternalOrchestratorError
 
-from conftest import ROOT, need_orchestrator, vector
-
-sys.path.insert(0, str(ROOT / "polyglot" / "vectors"))
-import generate  # noqa: E402
+from conftest import ROOT, need_orchestrator
+from seedport import events, generate, instances, port_run, violated
 
 PORT = "go-seed"
 ALL = "1,2,3,4,5,6"
@@ -37,23 +34,7 @@ def need(monkeypatch):
 
 
 def run(v, fixes: str = ""):
-    v = vector(v) if isinstance(v, str) else v
-    return generate.run(v, orchestrator=PORT + (f"+{fixes}" if fixes else ""))
-
-
-def events(r, kind, step=None, instance=None):
-    return [e for e in r.trace.events if e.kind == kind and (step is None or e.step == step)
-            and (instance is None or e.instance == instance)]
-
-
-def instances(r) -> set:
-    return {i.id for i in r.instances}
-
-
-def violated(report, invariant, step=None, says="") -> set:
-    """The instances where `invariant` is violated (at `step`, with `says` in the message)."""
-    return {v.instance for v in report.violations
-            if v.invariant == invariant and (step is None or v.step == step) and says in v.message}
+    return port_run(PORT, v, fixes)
 
 
 def test_bug_1_inventory_fails_and_the_payment_stays_charged():

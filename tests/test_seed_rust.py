@@ -10,15 +10,12 @@ Skipped when the port is not built, unless SDE_REQUIRE_POLYGLOT=1.
 
 import json
 import statistics
-import sys
 
 import pytest
 
 
 from conftest import ROOT, need_orchestrator, vector
-
-sys.path.insert(0, str(ROOT / "polyglot" / "vectors"))
-import generate  # noqa: E402
+from seedport import all_but, events, first, generate, instances, port_run, statuses, violated
 
 PORT = "rust-seed"
 BUGS = range(1, 9)
@@ -34,38 +31,16 @@ def need(monkeypatch):
 
 def but(*bugs: int) -> str:
     """Every fix except those of `bugs`."""
-    return ",".join(str(b) for b in BUGS if b not in bugs)
+    return all_but(BUGS, *bugs)
 
 
 def run(v, fixes: str = ""):
-    v = vector(v) if isinstance(v, str) else v
-    return generate.run(v, orchestrator=PORT + (f"+{fixes}" if fixes else ""))
-
-
-def events(r, kind, step=None):
-    return [e for e in r.trace.events if e.kind == kind and (step is None or e.step == step)]
-
-
-def instances(r) -> set:
-    return {i.id for i in r.instances}
-
-
-def statuses(r) -> set:
-    return {i.status for i in r.instances}
-
-
-def violated(report, invariant, step=None, says="") -> set:
-    """The instances where `invariant` is violated (at `step`, with `says` in the message)."""
-    return {v.instance for v in report.violations
-            if v.invariant == invariant and (step is None or v.step == step) and says in v.message}
+    return port_run(PORT, v, fixes)
 
 
 def first_start(r, step) -> dict:
     """When each instance's first attempt of `step` started."""
-    out = {}
-    for e in events(r, "attempt-started", step):
-        out.setdefault(e.instance, e.time)
-    return out
+    return first(r, "attempt-started", step)
 
 
 def test_bug_1_the_parallel_steps_run_one_after_another():

@@ -13,7 +13,6 @@ Skipped when the port is not built, unless SDE_REQUIRE_POLYGLOT=1.
 
 import json
 import statistics
-import sys
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,10 +22,8 @@ import engine
 from engine.external import ExternalOrchestratorError
 
 from conftest import ROOT, need_orchestrator, vector
+from seedport import all_but, events, first, generate, instances, port_run, statuses, violated
 from test_properties import fault_plans, workflows
-
-sys.path.insert(0, str(ROOT / "polyglot" / "vectors"))
-import generate  # noqa: E402
 
 PORT = "typescript-seed"
 BUGS = range(1, 10)
@@ -43,43 +40,15 @@ def need(monkeypatch):
 
 def but(*bugs: int) -> str:
     """Every fix except those of `bugs`."""
-    return ",".join(str(b) for b in BUGS if b not in bugs)
+    return all_but(BUGS, *bugs)
 
 
 def run(v, fixes: str = ""):
-    v = vector(v) if isinstance(v, str) else v
-    return generate.run(v, orchestrator=PORT + (f"+{fixes}" if fixes else ""))
+    return port_run(PORT, v, fixes)
 
 
 def simulate(wf, fixes: str, **kw):
     return engine.simulate(wf, seed=7, orchestrator=PORT + (f"+{fixes}" if fixes else ""), **kw)
-
-
-def events(r, kind, step=None):
-    return [e for e in r.trace.events if e.kind == kind and (step is None or e.step == step)]
-
-
-def instances(r) -> set:
-    return {i.id for i in r.instances}
-
-
-def statuses(r) -> set:
-    return {i.status for i in r.instances}
-
-
-def violated(report, invariant, step=None, says="") -> set:
-    """The instances where `invariant` is violated (at `step`, with `says` in the message)."""
-    return {v.instance for v in report.violations
-            if v.invariant == invariant and (step is None or v.step == step) and says in v.message}
-
-
-def first(r, kind, step, attempt=None, info=None) -> dict:
-    """When each instance's first `kind` event of `step` (that attempt, that info) happened."""
-    out = {}
-    for e in events(r, kind, step):
-        if (attempt is None or e.attempt == attempt) and (info is None or e.info == info):
-            out.setdefault(e.instance, e.time)
-    return out
 
 
 def polls(r) -> list:
