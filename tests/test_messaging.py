@@ -168,6 +168,14 @@ def test_a_stalled_follower_holds_acks_all_for_replica_lag_max_and_a_majority_do
         run("log", follower_stall={"node": "broker-9"})
 
 
+def test_a_restart_ends_a_stall():
+    # broker-2 stalls for ever, crashes at 35 s, is fenced and restarts fresh at 45 s: nothing holds the log after
+    r = run("log", workload=BUSY, follower_stall={"at": 30, "duration": None},
+            faults=[{"crash": "broker-2", "at": "35s", "restart_after": "10s"}])
+    assert r.metrics()["unprocessed_orders"] == 0 and r.metrics()["max_latency"] < 20   # not 30: replica_lag_max
+    assert not r.model.stalled and "follower resumed" not in [i["what"] for i in r.incidents]
+
+
 def test_max_latency_sees_an_outage_that_the_option_side_metrics_miss():
     crash = {"at": 300, "restart_after": 60}
     m = run("queue", workload={"orders_per_day": 20_000, "window": 600}, seed=2, broker_crash=crash).metrics()

@@ -261,11 +261,12 @@ class EventStoreOption(Option):
         self._advance()
         self.unpark()
 
-    def node_resumed(self, name: str) -> None:
-        super().node_resumed(name)
-        if self.sim.nodes[name].up:
+    def node_resumed(self, name: str) -> bool:
+        resumed = super().node_resumed(name)
+        if resumed and self.sim.nodes[name].up:
             self.in_sync_at[name] = self.sim.now + self.config.replication_lag
             self.sim.at(self.config.replication_lag, self._advance)
+        return resumed
 
     def node_restarted(self, name: str) -> None:
         self.in_sync_at[name] = self.sim.now + self.config.replication_lag

@@ -256,10 +256,11 @@ class LogOption(Option):
             self.note("isr shrink", partition=p.index, broker=b)
             self._advance(p)
 
-    def node_resumed(self, b: str) -> None:
-        super().node_resumed(b)
-        if self.sim.nodes[b].up:
+    def node_resumed(self, b: str) -> bool:
+        resumed = super().node_resumed(b)
+        if resumed and self.sim.nodes[b].up:
             self.node_restarted(b)  # catches up with one fetch and rejoins the in-sync sets
+        return resumed
 
     def node_restarted(self, b: str) -> None:
         sim = self.sim

@@ -21,6 +21,7 @@ class BrokerNode(Node):
         self.option.node_crashed(self.name)
 
     def on_restart(self) -> None:
+        self.option.stalled.pop(self.name, None)  # a restarted broker fetches afresh: the stall is over
         self.option.node_restarted(self.name)
 
 
@@ -74,10 +75,12 @@ class Option:
         self.stalled[name] = self._stalls
         self.note("follower stalled", broker=name)
 
-    def node_resumed(self, name: str) -> None:
-        """`name` replicates again."""
-        self.stalled.pop(name, None)
+    def node_resumed(self, name: str) -> bool:
+        """`name` replicates again; False if its stall had already ended (a restart ends it)."""
+        if self.stalled.pop(name, None) is None:
+            return False
         self.note("follower resumed", broker=name)
+        return True
 
     def replayable(self, since: float, at: float | None = None) -> list:
         """The stored events emitted at or after `since` that a replay at time `at` (now) could read."""
