@@ -8,6 +8,7 @@ A profile is written the same way in a workflow's ``services:`` block and in
       failure_rate: 0.1                 # or {ServiceError: 0.1, CardDeclined: 0.02}
       capacity: 4                       # requests served at once; the rest queue
       idempotent: true                  # deduplicate by idempotency key
+      tombstones: true                  # refuse work whose undo came first (needs idempotent)
 
 Defaults: latency lognormal(median 20ms, sigma 0.5), no failures, unbounded
 capacity, and **not idempotent** — a service deduplicates only if someone
@@ -20,10 +21,11 @@ from dataclasses import dataclass, field
 
 from .latency import Latency, LogNormal, parse_latency
 
-__all__ = ["ServiceProfile", "DEFAULT_ERROR", "PROFILE_KEYS"]
+__all__ = ["ServiceProfile", "DEFAULT_ERROR", "PROFILE_KEYS", "NEEDS_TABLE"]
 
 DEFAULT_ERROR = "ServiceError"
-PROFILE_KEYS = ("latency", "failure_rate", "capacity", "idempotent")
+PROFILE_KEYS = ("latency", "failure_rate", "capacity", "idempotent", "tombstones")
+NEEDS_TABLE = "tombstones need the idempotency table they are kept in: set idempotent: true as well"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,14 +35,15 @@ class ServiceProfile:
     failures: tuple[tuple[str, float], ...] = ()
     capacity: int | None = None
     idempotent: bool = False
+    tombstones: bool = False
 
     @property
     def failure_rate(self) -> float:
         return sum(rate for _, rate in self.failures)
 
     @staticmethod
-    def problems(spec) -> list[tuple[str, str]]:
-        """Every problem in a profile mapping, as (key, sentence) pairs."""
+    def problems(spec, base: "ServiceProfile | None" = None) -> list[tuple[str, str]]:
+        """Every problem in a profile mapping (over `base`'s values, if given), as (key, sentence) pairs."""
         if not isinstance(spec, dict):
             return [("", f"a service profile is a mapping of {', '.join(PROFILE_KEYS)}; got {spec!r}")]
         out = [(k, f"unknown profile key {k!r}; profiles take {', '.join(PROFILE_KEYS)}")
@@ -60,6 +63,10 @@ class ServiceProfile:
             out.append(("capacity", f"capacity is a whole number of concurrent requests >= 1 (or null); got {cap!r}"))
         if "idempotent" in spec and not isinstance(spec["idempotent"], bool):
             out.append(("idempotent", f"idempotent is true or false; got {spec['idempotent']!r}"))
+        if "tombstones" in spec and not isinstance(spec["tombstones"], bool):
+            out.append(("tombstones", f"tombstones is true or false; got {spec['tombstones']!r}"))
+        elif spec.get("tombstones") and spec.get("idempotent", base.idempotent if base else False) is not True:
+            out.append(("tombstones", NEEDS_TABLE))
         return out
 
     @classmethod
@@ -67,7 +74,7 @@ class ServiceProfile:
         """A profile from a mapping; keys not given keep `base`'s values (or the defaults)."""
         if isinstance(spec, ServiceProfile):
             return spec
-        problems = cls.problems(spec)
+        problems = cls.problems(spec, base)
         if problems:
             raise ValueError("; ".join(f"{k}: {m}" if k else m for k, m in problems))
         base = base or cls()
@@ -76,6 +83,7 @@ class ServiceProfile:
             failures=_failures(spec["failure_rate"]) if "failure_rate" in spec else base.failures,
             capacity=spec.get("capacity", base.capacity),
             idempotent=spec.get("idempotent", base.idempotent),
+            tombstones=spec.get("tombstones", base.tombstones),
         )
 
     def to_spec(self) -> dict:
@@ -83,6 +91,8 @@ class ServiceProfile:
         rate = failures.get(DEFAULT_ERROR) if list(failures) == [DEFAULT_ERROR] else failures
         out = {"latency": self.latency.to_spec(), "failure_rate": rate or 0.0,
                "capacity": self.capacity, "idempotent": self.idempotent}
+        if self.tombstones:
+            out["tombstones"] = True
         return out
 
 

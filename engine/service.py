@@ -9,10 +9,13 @@ caller cannot tell from a lost request.
 With ``idempotent: true`` the service keeps a durable table of idempotency
 keys (instance, step, phase, action): a repeat of work that already took
 effect is answered from the table, and a repeat of work still in progress
-waits for it; an undo of its own work that never took effect is a no-op (if
-the original is merely late, it still takes effect when it arrives — the
-race a semantic lock or tombstone would close). Without idempotency, every
-repeat takes effect again: a double charge, or a double refund.
+waits for it; an undo of its own work that never took effect is a no-op. If
+the original is merely late, it still takes effect when it arrives, after the
+saga has already been compensated — unless the service also keeps
+``tombstones: true``: the no-op undo then leaves a tombstone in the table, and
+the late work is refused (``AlreadyCompensated``, no effect), checked when it
+would commit. Without idempotency, every repeat takes effect again: a double
+charge, or a double refund.
 """
 
 from __future__ import annotations
@@ -23,7 +26,10 @@ from typing import NamedTuple
 from .profiles import ServiceProfile
 from .sim import Node
 
-__all__ = ["Service", "Work"]
+__all__ = ["Service", "Work", "REFUSED"]
+
+#: The error a service with tombstones answers to work whose undo arrived first.
+REFUSED = "AlreadyCompensated"
 
 
 class Work(NamedTuple):
@@ -49,6 +55,7 @@ class Service(Node):
         self.busy = 0
         self.queue: deque = deque()
         self.applied: dict[tuple, None] = {}   # durable: idempotency keys whose work took effect
+        self.tombstones: dict[tuple, None] = {}  # durable: keys of work undone before it ever took effect
         self.inflight: dict[tuple, list] = {}  # idempotency key -> callbacks waiting for it
         plan = sim.faults.faults
         self._fail = [f for f in plan if f.kind == "fail" and f.nodes == (name,)]
@@ -122,6 +129,11 @@ class Service(Node):
             sim.trace.add(now, "work", work.instance, work.step, work.attempt, self.name, None, "nothing to undo",
                           started)
             self.applied[work.key] = None
+            if self.profile.tombstones:
+                self.tombstones[(work.instance, work.step, "do", 0)] = None
+        elif error is None and work.key in self.tombstones:
+            error = REFUSED  # its undo came first: committing it now would charge a compensated order
+            sim.trace.add(now, "work", work.instance, work.step, work.attempt, self.name, None, error, started)
         elif error is None:
             sim.trace.add(now, "work", work.instance, work.step, work.attempt, self.name, None, "ok", started)
             what = work.phase if work.action == 0 else f"{work.phase}:{work.action}"

@@ -99,6 +99,21 @@ def test_effect_invariants_catch_a_double_refund_and_pass_with_idempotency(wf):
     assert fixed.check(effects=True).ok
 
 
+def test_a_late_charge_after_its_refund_is_caught_and_refused_with_tombstones(wf):
+    # the charge is slowed past its 10 s timeout: the refund finds nothing to undo, then the charge commits
+    slow = FaultPlan().slow("payment-service", factor=1000, start=0, end=1)
+    keys = {"idempotent": True}
+    late = simulate(wf, seed=3, faults=slow, services={"payment-service": keys})
+    assert late.instances[0].status == "compensated" and late.check().ok
+    assert [(v.invariant, v.step) for v in late.check(effects=True).violations] == [("all-or-nothing", "process-payment")]
+    refused = simulate(wf, seed=3, faults=slow, services={"payment-service": {**keys, "tombstones": True}})
+    assert refused.check(effects=True).ok
+    assert [e.info for e in refused.trace.of("work") if e.step == "process-payment"] == [
+        "nothing to undo", "AlreadyCompensated"]
+    with pytest.raises(ValueError, match="set idempotent: true as well"):
+        simulate(wf, seed=3, services={"payment-service": {"tombstones": True}})
+
+
 def test_effect_once_catches_a_double_charge():
     from engine import parse_workflow
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..durations import parse_duration
 from ..errors import did_you_mean
-from ..profiles import PROFILE_KEYS, ServiceProfile
+from ..profiles import NEEDS_TABLE, PROFILE_KEYS, ServiceProfile
 from ..workflow import Action
 from .report import _INVALID, _check_keys, _duration, _kind, _mapping, _require, _text
 from .steps import _StepDraft
@@ -127,7 +127,8 @@ def _profile(ck, path, spec):
         del known["latency"]  # reported; parse_latency must not see it
     codes = {"latency": "bad-latency", "failure_rate": "bad-value", "capacity": "bad-value"}
     for key, message in ServiceProfile.problems(known):
-        ck.error(codes.get(key, "wrong-type"), path + (key,) if key else path, message)
+        code = "missing-key" if message == NEEDS_TABLE else codes.get(key, "wrong-type")
+        ck.error(code, path + (key,) if key else path, message)
     if len(ck.diagnostics) > before:
         return _INVALID
     return ServiceProfile.from_spec(known)

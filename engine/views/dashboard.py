@@ -120,6 +120,8 @@ class FailureDashboard(w.VBox):
         for name, row in self.services.items():
             base = self.wf.profile(name)
             spec = {"failure_rate": round(row["failure_rate"].value, 4), "idempotent": row["idempotent"].value}
+            if base.tombstones and not spec["idempotent"]:
+                spec["tombstones"] = False  # they live in the idempotency table the learner just switched off
             median = round(row["median_ms"].value, 3)
             if abs(median - base.latency.quantile(0.5) * 1000) > 1e-6:
                 sigma = getattr(base.latency, "sigma", 0.5)
