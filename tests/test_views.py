@@ -296,3 +296,19 @@ def test_sweep_lines_bands_and_errors(wf):
         plot_sweep(rows, "mode", "latency.p59")
     with pytest.raises(ValueError, match="empty"):
         plot_sweep([], "mode", "ok")
+
+
+def test_a_zoomed_timeline_and_history_show_only_their_window(runs):
+    run = runs["orchestration"]
+    full = plot_timeline(run, 0)
+    lo, hi = full.axes[0].get_xlim()
+    mid = (lo + hi) / 2
+    fig = plot_timeline(run, 0, window=(lo, mid))
+    ax = fig.axes[0]
+    assert ax.get_xlim()[1] < hi and "from" in ax.get_title() and all(t.get_clip_on() for t in ax.texts)
+    assert len(ax.patches) <= len(full.axes[0].patches)
+    kv = engine.simulate_kv(consistency="ap", seed=1, ops_per_client=10)
+    assert views.plot_history(kv, window=(0, 0.2)).axes[0].get_xlim() == (0, 0.2)
+    for bad in ((1, 1), (2, 1), (0, float("nan")), "0-1", (True, 2), (1,)):
+        with pytest.raises(ValueError, match=r"window is \(start, end\)"):
+            plot_timeline(run, 0, window=bad)

@@ -12,7 +12,7 @@ import math
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
-from .style import CRASH, OKABE_ITO, legend_below, new_axes
+from .style import CRASH, OKABE_ITO, legend_below, new_axes, time_window
 
 __all__ = ["plot_history"]
 
@@ -37,8 +37,12 @@ def _operations(history):
     return out
 
 
-def plot_history(kv, ax=None, check=True):
-    """Draw a `KVRun`'s history; with `check`, outline stale reads and the counterexample."""
+def plot_history(kv, ax=None, check=True, window=None):
+    """Draw a `KVRun`'s history; with `check`, outline stale reads and the counterexample.
+
+    `window=(start, end)` zooms in on those simulated seconds.
+    """
+    zoom = time_window(window)
     ops = _operations(kv.history)
     processes = sorted({op[0] for op in ops})
     lane = {p: i for i, p in enumerate(processes)}
@@ -53,7 +57,7 @@ def plot_history(kv, ax=None, check=True):
         else set()
     for n, (p, f, value, t0, t1, kind) in enumerate(ops):
         style = _STALE if (p, t0) in stale else _KIND[kind]
-        width = max(t1 - t0, end * 0.003)
+        width = max(t1 - t0, (zoom[1] - zoom[0] if zoom else end) * 0.003)
         ax.add_patch(Rectangle((t0, lane[p] - 0.3), width, 0.6, facecolor=style["color"], hatch=style["hatch"],
                                edgecolor="black", linewidth=0.5))
         label = f"w{value}" if f == "write" else f"r→{'∅' if value is None else value}" if kind == "ok" else "r?"
@@ -64,7 +68,7 @@ def plot_history(kv, ax=None, check=True):
             ax.plot(t0 + width / 2, lane[p] - 0.62, marker="v", color="black", markersize=6, linestyle="none")
     ax.set_yticks(range(len(processes)), processes)
     ax.set_ylim(len(processes) - 0.35, -0.85)
-    ax.set_xlim(0, end * 1.02)
+    ax.set_xlim(*(zoom or (0, end * 1.02)))
     ax.set_xlabel("simulated time (s)")
     ax.set_ylabel("client")
     verdict = "" if result is None else f" · linearizable? {'true' if result.valid else 'false'}"

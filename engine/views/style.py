@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 
 __all__ = ["OKABE_ITO", "STEP_TYPE", "ATTEMPT", "COMPENSATION", "COMPENSATION_INK", "WORK", "CRASH", "DROPPED",
            "CRITICAL", "MUTED", "SERIES", "LINESTYLES", "MARKERS", "ViewFigure", "new_axes", "legend_below", "tint", "seconds",
-           "series_style"]
+           "series_style", "time_window"]
 
 OKABE_ITO = {
     "black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
@@ -113,3 +113,15 @@ def seconds(x: float) -> str:
     if abs(x) < 120:
         return f"{x:.3g} s"
     return f"{x / 60:.3g} min"
+
+
+def time_window(window) -> tuple[float, float] | None:
+    """A view's `window=`: None (everything), or (start, end) in simulated seconds with start < end."""
+    if window is None:
+        return None
+    parts = tuple(window) if isinstance(window, (tuple, list)) else ()
+    if (len(parts) != 2 or any(isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x)
+                               for x in parts) or parts[0] >= parts[1]):
+        raise ValueError(f"window is (start, end) in simulated seconds, with start < end, e.g. (1.0, 1.5); "
+                         f"got {window!r}")
+    return float(parts[0]), float(parts[1])

@@ -12,7 +12,8 @@ from matplotlib.patches import Patch, Rectangle
 
 from .select import find_instance
 from .spans import Span, pack, spans
-from .style import ATTEMPT, COMPENSATION, COMPENSATION_INK, CRASH, MUTED, WORK, legend_below, new_axes, seconds
+from .style import (ATTEMPT, COMPENSATION, COMPENSATION_INK, CRASH, MUTED, WORK, legend_below, new_axes, seconds,
+                    time_window)
 
 __all__ = ["plot_timeline"]
 
@@ -22,27 +23,41 @@ GLYPH = {"ok": "✓", "failed": "✗", "timeout": "◷", "open": "…"}
 BAR, WORK_OFFSET = (-0.3, 0.42), (0.2, 0.1)  # (offset from the track's centre, height)
 
 
-def plot_timeline(run, instance: int = 0, ax=None, legend: bool = True):
-    """Draw instance `instance` of `run` as a Gantt chart per service; return the Figure."""
+def plot_timeline(run, instance: int = 0, ax=None, legend: bool = True, window=None):
+    """Draw instance `instance` of `run` as a Gantt chart per service; return the Figure.
+
+    `window=(start, end)` zooms in on those simulated seconds: what lies outside, bars and labels, is cut off.
+    """
+    zoom = time_window(window)
     inst = find_instance(run, instance)
     events = run.trace.for_instance(instance)
-    lo = inst.start
-    hi = max([e.time for e in events] + [inst.end or lo, lo + 1e-3])
-    window = hi - lo
-    found = [s for s in spans(run, instance, until=hi) if s.kind != "crash" or (s.start < hi and s.end > lo)]
-    track, used = pack(found, MIN_WIDTH * window)
+    end = max([e.time for e in events] + [inst.end or inst.start, inst.start + 1e-3])
+    lo, hi = zoom or (inst.start, end)
+    shown = hi - lo  # the seconds on view: minimum widths and glyphs scale with it
+    found = [s for s in spans(run, instance, until=end) if _shown(s, lo, hi, zoomed=zoom is not None)]
+    track, used = pack(found, MIN_WIDTH * shown)
     lanes = _lanes(run, found)
     top, height = _tops(lanes, used)
     fig, ax = new_axes(ax, (11.0, 2.4 + 0.6 * height))
     for s in found:
-        _draw(ax, s, top[s.lane] + track.get(s, 0), window, lane_height=used.get(s.lane, 1))
-    _retry_waits(ax, found, {s: top[s.lane] + track[s] for s in track}, window)
+        _draw(ax, s, top[s.lane] + track.get(s, 0), shown, lane_height=used.get(s.lane, 1))
+    _retry_waits(ax, found, {s: top[s.lane] + track[s] for s in track}, shown)
     _instance_marks(ax, inst, events, top)
     _frame(ax, run, lanes, top, used, height, lo, hi)
     if legend:
         _legend(ax, found)
-    ax.set_title(_title(run, inst))
+    ax.set_title(_title(run, inst) + (f" · from {lo:.3f} s to {hi:.3f} s" if zoom else ""))
+    if zoom:
+        for text in ax.texts:
+            text.set_clip_on(True)  # a label of a bar cut off by the window must not spill over the lanes
     return fig
+
+
+def _shown(s: Span, lo: float, hi: float, *, zoomed: bool) -> bool:
+    """Crashes that overlap the view; the instance's own spans all, or those reaching into a zoomed view."""
+    if s.kind == "crash":
+        return s.start < hi and s.end > lo
+    return not zoomed or (s.start <= hi and s.end >= lo)
 
 
 def _lanes(run, found) -> list[str]:
