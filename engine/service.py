@@ -123,6 +123,8 @@ class Service(Node):
         now = sim.env.now
         self.busy -= 1
         error = self._draw_failure(now)
+        if error is None and work.key in self.tombstones:
+            error = REFUSED  # its undo came first: committing it now would charge a compensated order
         if error is None and self._nothing_to_undo(work):
             # Its idempotency table shows the work never took effect here: the undo is a no-op.
             # If the original request is only late, it will still take effect when it arrives.
@@ -131,9 +133,6 @@ class Service(Node):
             self.applied[work.key] = None
             if self.profile.tombstones:
                 self.tombstones[(work.instance, work.step, "do", 0)] = None
-        elif error is None and work.key in self.tombstones:
-            error = REFUSED  # its undo came first: committing it now would charge a compensated order
-            sim.trace.add(now, "work", work.instance, work.step, work.attempt, self.name, None, error, started)
         elif error is None:
             sim.trace.add(now, "work", work.instance, work.step, work.attempt, self.name, None, "ok", started)
             what = work.phase if work.action == 0 else f"{work.phase}:{work.action}"

@@ -237,8 +237,13 @@ class LogOption(Option):
         self.unpark()
 
     def _shrink(self, p: Partition, b: str, epoch: int) -> None:
+        """The controller fences the crashed broker: out of the in-sync set, unless it came back meanwhile."""
         node = self.sim.nodes[b]
-        if not node.up and node.epoch == epoch and b in p.isr and len(p.isr) > 1:
+        if not node.up and node.epoch == epoch:
+            self._leave_isr(p, b)
+
+    def _leave_isr(self, p: Partition, b: str) -> None:
+        if b in p.isr and len(p.isr) > 1:
             p.isr.remove(b)
             self.note("isr shrink", partition=p.index, broker=b)
             self._advance(p)
@@ -251,10 +256,8 @@ class LogOption(Option):
 
     def _drop_laggard(self, p: Partition, b: str, stall: int) -> None:
         """replica.lag.time.max.ms has passed and the follower has not caught up: out of the in-sync set."""
-        if self.stalled.get(b) == stall and b in p.isr and b != p.leader and len(p.isr) > 1:
-            p.isr.remove(b)
-            self.note("isr shrink", partition=p.index, broker=b)
-            self._advance(p)
+        if self.stalled.get(b) == stall and b != p.leader:
+            self._leave_isr(p, b)
 
     def node_resumed(self, b: str) -> bool:
         resumed = super().node_resumed(b)
